@@ -1,0 +1,2 @@
+//! cv-worker: a Laravel-compatible database-queue worker.
+pub mod protocol;

@@ -1,0 +1,2 @@
+//! The Laravel queue wire protocol: payload JSON, PHP serialization, attempt policy.
+pub mod php;
