@@ -2,3 +2,6 @@
 //!
 //! This crate knows nothing about queues, databases or Laravel; the engine's handlers
 //! (`cv-worker/src/handlers`) adapt it to jobs.
+
+pub mod document;
+pub mod pdf;

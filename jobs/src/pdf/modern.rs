@@ -1,0 +1,488 @@
+//! The `modern` template: a dark band with the name across the top of page 1, a tinted
+//! sidebar with contact details, skills (with level bars), languages and interests, and a main
+//! column with the profile and the entries, each led by the role with its dates on the right.
+//!
+//! The two columns are separate flows, paginated independently; the document has as many
+//! pages as the longer one needs, and the sidebar background is drawn on every page.
+
+use super::PageGeometry;
+use super::classic::side_by_side;
+use super::content::{Content, Entry, Item};
+use super::fonts::Face;
+use super::layout::{
+    Align, Block, Draw, Frame, Rgb, Row, Style, Typesetter, paginate, paginate_tagged,
+};
+use super::reading_order;
+
+const BAND: Rgb = Rgb::hex(0x1E2B3A);
+const BAND_TEXT: Rgb = Rgb::hex(0xFFFFFF);
+const BAND_ACCENT: Rgb = Rgb::hex(0x79C6C1);
+
+const SIDEBAR_BG: Rgb = Rgb::hex(0xEEF2F5);
+const SB_TEXT: Rgb = Rgb::hex(0x1D242C);
+const SB_MUTED: Rgb = Rgb::hex(0x5F6A77);
+const SB_ACCENT: Rgb = Rgb::hex(0x146E69);
+const SB_RULE: Rgb = Rgb::hex(0xC9D3DC);
+
+const ACCENT: Rgb = Rgb::hex(0x146E69);
+const TEXT: Rgb = Rgb::hex(0x1D242C);
+const MUTED: Rgb = Rgb::hex(0x67717D);
+const RULE: Rgb = Rgb::hex(0xD3DAE1);
+
+const BODY: Style = Style::new(Face::Regular, 9.6, TEXT);
+const BOLD: Style = BODY.with_face(Face::Bold);
+const NAME: Style = Style::new(Face::Bold, 28.0, BAND_TEXT);
+const LABEL: Style = Style::new(Face::Regular, 12.5, BAND_ACCENT);
+const HEADING: Style = Style::new(Face::Bold, 10.8, ACCENT);
+const DATE: Style = Style::new(Face::Regular, 8.8, MUTED);
+const SMALL: Style = Style::new(Face::Italic, 7.6, MUTED);
+
+const SB_HEADING: Style = Style::new(Face::Bold, 9.6, SB_ACCENT);
+const SB_LABEL: Style = Style::new(Face::Regular, 7.0, SB_MUTED);
+const SB_BODY: Style = Style::new(Face::Regular, 8.8, SB_TEXT);
+const SB_BOLD: Style = SB_BODY.with_face(Face::Bold);
+const SB_DETAIL: Style = Style::new(Face::Regular, 8.2, SB_MUTED);
+
+const LINE: f32 = 1.42;
+const BULLET_INDENT: f32 = 11.0;
+
+pub(crate) fn layout(c: &Content, ts: &Typesetter<'_>, page: PageGeometry) -> Vec<Vec<Draw>> {
+    let sidebar_w = (page.width * 0.32).round();
+    let sx = 24.0;
+    let sw = sidebar_w - 2.0 * sx;
+    let mx = sidebar_w + 26.0;
+    let mw = page.width - mx - 36.0;
+    let bottom = page.height - 46.0;
+
+    // The header band: name and label across the full width of page 1.
+    let mut header = ts.paragraph(&[ts.span(&c.name, NAME)], sx, page.width - 2.0 * sx, Align::Left, 1.15);
+    if let Some(label) = &c.label {
+        header.extend(ts.paragraph(
+            &[ts.span(label, LABEL)],
+            sx,
+            page.width - 2.0 * sx,
+            Align::Left,
+            1.35,
+        ));
+    }
+    let header_h: f32 = 30.0 + header.iter().map(|r| r.height).sum::<f32>() + 22.0;
+    let mut header_draws = vec![Draw::Rect {
+        x: 0.0,
+        y: 0.0,
+        w: page.width,
+        h: header_h,
+        color: BAND,
+    }];
+    let mut y = 30.0;
+    for row in header {
+        let h = row.height;
+        header_draws.extend(row.draws.into_iter().map(|d| d.moved_down(y)));
+        y += h;
+    }
+    header_draws.push(Draw::Rect {
+        x: sx,
+        y: y + 8.0,
+        w: 44.0,
+        h: 3.0,
+        color: BAND_ACCENT,
+    });
+
+    let first = Frame {
+        top: header_h + 26.0,
+        bottom,
+    };
+    let rest = Frame { top: 40.0, bottom };
+    let main = paginate(&main_blocks(c, ts, mx, mw), first, rest);
+    let mut side_blocks = sidebar_blocks(c, ts, sx, sw);
+
+    // Lay the sidebar out, and again with a block moved down, until no sidebar/main
+    // alignment would make text extractors read the page as a table (see reading_order).
+    let mut attempts = 0;
+    loop {
+        let side = paginate_tagged(&side_blocks, first, rest);
+        let total = main.len().max(side.len());
+        let pages: Vec<Vec<(usize, Draw)>> = (0..total)
+            .map(|i| {
+                let top = if i == 0 { header_h } else { 0.0 };
+                let mut draws = vec![(
+                    NOT_SIDEBAR,
+                    Draw::Rect {
+                        x: 0.0,
+                        y: top,
+                        w: sidebar_w,
+                        h: page.height - top,
+                        color: SIDEBAR_BG,
+                    },
+                )];
+                if i == 0 {
+                    draws.extend(header_draws.iter().cloned().map(|d| (NOT_SIDEBAR, d)));
+                }
+                draws.extend(side.get(i).cloned().unwrap_or_default());
+                draws.extend(
+                    main.get(i)
+                        .cloned()
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|d| (NOT_SIDEBAR, d)),
+                );
+                let mut footer = format!("{} · {} / {}", c.name, i + 1, total);
+                if let Some(updated) = &c.last_updated {
+                    footer = format!("Updated {updated} · {footer}");
+                }
+                for row in ts.paragraph(&[ts.span(&footer, SMALL)], mx, mw, Align::Right, 1.0) {
+                    draws.extend(
+                        row.draws
+                            .into_iter()
+                            .map(|d| (NOT_SIDEBAR, d.moved_down(page.height - 28.0))),
+                    );
+                }
+                draws
+            })
+            .collect();
+        let conflict = if attempts < MAX_NUDGES {
+            pages
+                .iter()
+                .find_map(|p| reading_order::find_table(reading_order::boxes(ts.fonts, p), sidebar_w))
+                .filter(|tag| *tag < side_blocks.len())
+        } else {
+            None
+        };
+        match conflict {
+            Some(tag) => {
+                side_blocks[tag].space_before += 5.0;
+                attempts += 1;
+            }
+            None => {
+                return pages
+                    .into_iter()
+                    .map(|p| p.into_iter().map(|(_, d)| d).collect())
+                    .collect();
+            }
+        }
+    }
+}
+
+/// Tag of draws that are not part of the sidebar flow.
+const NOT_SIDEBAR: usize = usize::MAX;
+/// How many times the sidebar may be nudged to keep columns apart for extractors.
+const MAX_NUDGES: usize = 24;
+
+fn main_blocks(c: &Content, ts: &Typesetter<'_>, x: f32, w: f32) -> Vec<Block> {
+    let mut blocks = Vec::new();
+    if !c.summary.is_empty() {
+        blocks.push(heading(ts, "Profile", x, w));
+        for (i, p) in c.summary.iter().enumerate() {
+            blocks.push(Block {
+                rows: ts.paragraph(&[ts.span(p, BODY)], x, w, Align::Left, LINE),
+                space_before: if i == 0 { 0.0 } else { 5.0 },
+                ..Block::default()
+            });
+        }
+    }
+    for section in &c.sections {
+        blocks.push(heading(ts, section.title, x, w));
+        for (i, e) in section.entries.iter().enumerate() {
+            let mut b = entry(ts, e, x, w);
+            if i == 0 {
+                b.space_before = 0.0;
+            }
+            blocks.push(b);
+        }
+    }
+    if let Some(first) = blocks.first_mut() {
+        first.space_before = 0.0;
+    }
+    blocks
+}
+
+/// An upper-case section title over a hairline.
+fn heading(ts: &Typesetter<'_>, title: &str, x: f32, w: f32) -> Block {
+    let mut rows = ts.paragraph(
+        &[ts.span(&title.to_uppercase(), HEADING)],
+        x,
+        w,
+        Align::Left,
+        1.4,
+    );
+    rows.push(Row {
+        height: 6.0,
+        draws: vec![Draw::Rect {
+            x,
+            y: 0.0,
+            w,
+            h: 0.6,
+            color: RULE,
+        }],
+    });
+    Block {
+        rows,
+        space_before: 14.0,
+        keep_with_next: true,
+        ..Block::default()
+    }
+}
+
+fn entry(ts: &Typesetter<'_>, e: &Entry, x: f32, w: f32) -> Block {
+    let (lead, second, lead_is_title) = if e.role_first && e.subtitle.is_some() {
+        (&e.subtitle, &e.title, false)
+    } else {
+        (&e.title, &e.subtitle, true)
+    };
+    let date_w = e
+        .date
+        .as_deref()
+        .map_or(0.0, |d| ts.width(&ts.fonts.clean(d), DATE).min(130.0));
+    let lead_w = if date_w > 0.0 { w - date_w - 12.0 } else { w };
+
+    let mut rows = Vec::new();
+    if let Some(lead) = lead {
+        let span = match (&e.url, lead_is_title) {
+            (Some(uri), true) => ts.link(lead, BOLD.with_size(10.2), uri),
+            _ => ts.span(lead, BOLD.with_size(10.2)),
+        };
+        let lead_rows = ts.paragraph(&[span], x, lead_w, Align::Left, LINE);
+        let date_rows = e
+            .date
+            .as_deref()
+            .map(|d| {
+                ts.paragraph(
+                    &[ts.span(d, DATE)],
+                    x + w - date_w,
+                    date_w,
+                    Align::Right,
+                    LINE * 10.2 / DATE.size,
+                )
+            })
+            .unwrap_or_default();
+        rows.extend(side_by_side(lead_rows, date_rows));
+    } else if let Some(d) = &e.date {
+        rows.extend(ts.paragraph(&[ts.span(d, DATE)], x, w, Align::Left, LINE));
+    }
+
+    let mut sub = Vec::new();
+    if let Some(s) = second {
+        let style = BODY.with_color(ACCENT);
+        sub.push(match (&e.url, !lead_is_title) {
+            (Some(uri), true) => ts.link(s, style, uri),
+            _ => ts.span(s, style),
+        });
+    }
+    if let Some(loc) = &e.location {
+        let sep = if sub.is_empty() { "" } else { "  ·  " };
+        sub.push(ts.span(&format!("{sep}{loc}"), BODY.with_color(MUTED)));
+    }
+    rows.extend(ts.paragraph(&sub, x, w, Align::Left, LINE));
+    for p in &e.summary {
+        rows.extend(ts.paragraph(&[ts.span(p, BODY)], x, w, Align::Left, LINE));
+    }
+    for b in &e.bullets {
+        let mut lines = ts.paragraph(
+            &[ts.span(b, BODY)],
+            x + BULLET_INDENT,
+            w - BULLET_INDENT,
+            Align::Left,
+            LINE,
+        );
+        if let Some(first) = lines.first_mut() {
+            let baseline = (first.height + 0.71 * BODY.size) / 2.0;
+            first.draws.insert(
+                0,
+                Draw::Text {
+                    x: x + 1.5,
+                    y: baseline,
+                    text: "•".into(),
+                    style: BODY.with_color(ACCENT),
+                },
+            );
+        }
+        rows.extend(lines);
+    }
+    if !e.tags.is_empty() {
+        rows.extend(ts.paragraph(
+            &[ts.span(
+                &e.tags.join(" · "),
+                BODY.with_face(Face::Italic).with_color(MUTED),
+            )],
+            x,
+            w,
+            Align::Left,
+            LINE,
+        ));
+    }
+    Block {
+        rows,
+        space_before: 9.0,
+        keep_together: true,
+        ..Block::default()
+    }
+}
+
+fn sidebar_blocks(c: &Content, ts: &Typesetter<'_>, x: f32, w: f32) -> Vec<Block> {
+    let mut blocks = Vec::new();
+    if !c.contacts.is_empty() {
+        blocks.push(sb_heading(ts, "Contact", x, w, true));
+        for contact in &c.contacts {
+            let mut rows = ts.paragraph(
+                &[ts.span(&contact.kind.to_uppercase(), SB_LABEL)],
+                x,
+                w,
+                Align::Left,
+                1.35,
+            );
+            let span = match &contact.uri {
+                Some(uri) => ts.link(&contact.text, SB_BODY, uri),
+                None => ts.span(&contact.text, SB_BODY),
+            };
+            rows.extend(ts.paragraph(&[span], x, w, Align::Left, 1.3));
+            blocks.push(Block {
+                rows,
+                space_before: 5.0,
+                keep_together: true,
+                ..Block::default()
+            });
+        }
+    }
+    if !c.skills.is_empty() {
+        blocks.push(sb_heading(ts, "Skills", x, w, false));
+        for s in &c.skills {
+            blocks.push(skill(ts, s, x, w));
+        }
+    }
+    if !c.languages.is_empty() {
+        blocks.push(sb_heading(ts, "Languages", x, w, false));
+        for l in &c.languages {
+            let level_w = l
+                .level
+                .as_deref()
+                .map_or(0.0, |v| ts.width(&ts.fonts.clean(v), SB_DETAIL).min(w * 0.5));
+            let name_w = if level_w > 0.0 { w - level_w - 6.0 } else { w };
+            let name = ts.paragraph(&[ts.span(&l.label, SB_BOLD)], x, name_w, Align::Left, 1.45);
+            let level = l
+                .level
+                .as_deref()
+                .map(|v| {
+                    ts.paragraph(
+                        &[ts.span(v, SB_DETAIL)],
+                        x + w - level_w,
+                        level_w,
+                        Align::Right,
+                        1.45 * SB_BOLD.size / SB_DETAIL.size,
+                    )
+                })
+                .unwrap_or_default();
+            blocks.push(Block {
+                rows: side_by_side(name, level),
+                space_before: 1.0,
+                keep_together: true,
+                ..Block::default()
+            });
+        }
+    }
+    if !c.interests.is_empty() {
+        blocks.push(sb_heading(ts, "Interests", x, w, false));
+        for i in &c.interests {
+            let mut rows = ts.paragraph(&[ts.span(&i.label, SB_BOLD)], x, w, Align::Left, 1.4);
+            if let Some(d) = &i.detail {
+                rows.extend(ts.paragraph(&[ts.span(d, SB_DETAIL)], x, w, Align::Left, 1.35));
+            }
+            blocks.push(Block {
+                rows,
+                space_before: 4.0,
+                keep_together: true,
+                ..Block::default()
+            });
+        }
+    }
+    blocks
+}
+
+fn sb_heading(ts: &Typesetter<'_>, title: &str, x: f32, w: f32, first: bool) -> Block {
+    let mut rows = ts.paragraph(
+        &[ts.span(&title.to_uppercase(), SB_HEADING)],
+        x,
+        w,
+        Align::Left,
+        1.4,
+    );
+    rows.push(Row {
+        height: 3.0,
+        draws: vec![Draw::Rect {
+            x,
+            y: 0.0,
+            w,
+            h: 0.6,
+            color: SB_RULE,
+        }],
+    });
+    Block {
+        rows,
+        space_before: if first { 0.0 } else { 18.0 },
+        keep_with_next: true,
+        ..Block::default()
+    }
+}
+
+/// How full a level bar is for the usual level words; `None` for anything else.
+fn level_fraction(level: &str) -> Option<f32> {
+    let l = level.trim().to_lowercase();
+    Some(match l.as_str() {
+        "beginner" | "basic" | "novice" | "elementary" => 0.25,
+        "intermediate" | "competent" => 0.5,
+        "advanced" | "proficient" | "experienced" => 0.75,
+        "expert" | "master" | "native" => 1.0,
+        _ => return None,
+    })
+}
+
+fn skill(ts: &Typesetter<'_>, s: &Item, x: f32, w: f32) -> Block {
+    let level_w = s
+        .level
+        .as_deref()
+        .map_or(0.0, |v| ts.width(&ts.fonts.clean(v), SB_LABEL).min(w * 0.45));
+    let name_w = if level_w > 0.0 { w - level_w - 6.0 } else { w };
+    let name = ts.paragraph(&[ts.span(&s.label, SB_BOLD)], x, name_w, Align::Left, 1.45);
+    let level = s
+        .level
+        .as_deref()
+        .map(|v| {
+            ts.paragraph(
+                &[ts.span(v, SB_LABEL)],
+                x + w - level_w,
+                level_w,
+                Align::Right,
+                1.45 * SB_BOLD.size / SB_LABEL.size,
+            )
+        })
+        .unwrap_or_default();
+    let mut rows = side_by_side(name, level);
+    if let Some(f) = s.level.as_deref().and_then(level_fraction) {
+        rows.push(Row {
+            height: 6.0,
+            draws: vec![
+                Draw::Rect {
+                    x,
+                    y: 0.5,
+                    w,
+                    h: 2.6,
+                    color: SB_RULE,
+                },
+                Draw::Rect {
+                    x,
+                    y: 0.5,
+                    w: w * f,
+                    h: 2.6,
+                    color: SB_ACCENT,
+                },
+            ],
+        });
+    }
+    if let Some(d) = &s.detail {
+        rows.extend(ts.paragraph(&[ts.span(d, SB_DETAIL)], x, w, Align::Left, 1.35));
+    }
+    Block {
+        rows,
+        space_before: 6.0,
+        keep_together: true,
+        ..Block::default()
+    }
+}

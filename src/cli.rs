@@ -1,0 +1,225 @@
+//! The command line: `cv-worker [global flags] <migrate|work|enqueue|demo|bench>`.
+//!
+//! Names and flags follow artisan's (`--queue=high,default`, `--tries`, `--backoff`,
+//! `--timeout`, `--sleep`, `--max-jobs`, `--max-time`, `--stop-when-empty`, `--once`) so
+//! operators can move a `queue:work` line over as it is.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use tokio_util::sync::CancellationToken;
+
+use crate::enqueue::{self, Dispatch};
+use crate::protocol::policy::WorkerDefaults;
+use crate::store::{self, DatabaseUrl, Dialect, Store};
+use crate::worker::{self, WorkerOptions, unix_now};
+
+/// The embedded default: a SQLite file in the current directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://cv-worker.sqlite";
+
+#[derive(Debug, Parser)]
+#[command(name = "cv-worker", version, about = "A Laravel-compatible database-queue worker that renders CVs")]
+pub struct Cli {
+    /// postgres://…, mysql://… or sqlite://path. Default: sqlite://cv-worker.sqlite (created and migrated).
+    #[arg(long, env = "CV_WORKER_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    /// The Laravel queue connection name, written to failed_jobs.connection.
+    #[arg(long, env = "CV_WORKER_CONNECTION_NAME", default_value = "database", global = true)]
+    pub connection_name: String,
+    /// Seconds after which a reserved job may be reclaimed (Laravel's retry_after).
+    #[arg(long, env = "CV_WORKER_RETRY_AFTER", default_value_t = 90, global = true)]
+    pub retry_after: i64,
+    /// Laravel's cache prefix (CACHE_PREFIX), for the max-exceptions counters.
+    #[arg(long, env = "CV_WORKER_CACHE_PREFIX", default_value = "laravel-cache-", global = true)]
+    pub cache_prefix: String,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the tables that are missing (Laravel's and the CV Builder's); never alters existing ones.
+    Migrate,
+    /// Work the queues, like `php artisan queue:work`.
+    Work(WorkArgs),
+    /// Dispatch a job with a Laravel-valid payload.
+    Enqueue(EnqueueArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct WorkArgs {
+    /// Queues in priority order, comma-separated.
+    #[arg(long, default_value = "default", value_delimiter = ',')]
+    pub queue: Vec<String>,
+    /// Jobs run at once.
+    #[arg(long, default_value_t = 16)]
+    pub concurrency: usize,
+    /// Attempts when the payload's maxTries is null (0 = unlimited).
+    #[arg(long, default_value_t = 1)]
+    pub tries: i64,
+    /// Seconds before retrying after an exception, or a comma list indexed by attempt.
+    #[arg(long, default_value = "0", value_delimiter = ',')]
+    pub backoff: Vec<i64>,
+    /// Seconds a job may run when the payload's timeout is null (0 = none).
+    #[arg(long, default_value_t = 60)]
+    pub timeout: u64,
+    /// Seconds to sleep when no job is available (fractions allowed).
+    #[arg(long, default_value_t = 3.0)]
+    pub sleep: f64,
+    /// Stop after this many jobs (0 = no limit).
+    #[arg(long, default_value_t = 0)]
+    pub max_jobs: u64,
+    /// Stop after this many seconds (0 = no limit).
+    #[arg(long, default_value_t = 0)]
+    pub max_time: u64,
+    /// Exit when the queues are empty.
+    #[arg(long)]
+    pub stop_when_empty: bool,
+    /// Work a single job, then exit.
+    #[arg(long)]
+    pub once: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EnqueueArgs {
+    /// The job class, e.g. 'App\Jobs\GenerateCvPdf'.
+    pub class: String,
+    /// The command's properties as a JSON object.
+    #[arg(long, default_value = "{}")]
+    pub data: String,
+    #[arg(long, default_value = "default")]
+    pub queue: String,
+    /// Seconds before the job becomes available.
+    #[arg(long, default_value_t = 0)]
+    pub delay: i64,
+    /// The payload's maxTries.
+    #[arg(long)]
+    pub tries: Option<i64>,
+    /// The payload's timeout in seconds.
+    #[arg(long)]
+    pub timeout: Option<i64>,
+    /// The payload's backoff, e.g. 10,60.
+    #[arg(long)]
+    pub backoff: Option<String>,
+    /// How many copies to dispatch.
+    #[arg(long, default_value_t = 1)]
+    pub count: usize,
+}
+
+/// Bad configuration: reported in one line, exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+/// Resolves the database URL; the embedded default is migrated on first use.
+pub async fn open_store(cli: &Cli, max_connections: u32) -> anyhow::Result<Arc<dyn Store>> {
+    let raw = cli.database_url.as_deref().unwrap_or(DEFAULT_DATABASE_URL);
+    let url = DatabaseUrl::from_str(raw).map_err(|e| ConfigError(e.to_string()))?;
+    let store = store::connect(&url, max_connections)
+        .await
+        .map_err(|e| ConfigError(format!("cannot connect to {}: {e}", store::redact_url(raw))))?;
+    if cli.database_url.is_none() && url.dialect == Dialect::Sqlite {
+        store.migrate().await.context("migrating the embedded SQLite database")?;
+    }
+    Ok(store)
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    if cli.retry_after < 1 {
+        return Err(ConfigError("--retry-after must be at least 1 second".into()).into());
+    }
+    match &cli.command {
+        Command::Migrate => {
+            let store = open_store(&cli, 2).await?;
+            store.migrate().await.context("migrating")?;
+            println!("migrated ({})", store.dialect());
+        }
+        Command::Work(args) => {
+            let options = worker_options(&cli, args)?;
+            let store = open_store(&cli, (options.concurrency as u32 / 4).clamp(2, 16) + 2).await?;
+            let registry = Arc::new(crate::handlers::builtin());
+            let shutdown = CancellationToken::new();
+            spawn_signal_handler(shutdown.clone());
+            let report = worker::run(store, registry, options, shutdown).await?;
+            tracing::info!(?report, "done");
+        }
+        Command::Enqueue(args) => {
+            let properties = match serde_json::from_str(&args.data) {
+                Ok(serde_json::Value::Object(map)) => map,
+                Ok(_) => return Err(ConfigError("--data must be a JSON object".into()).into()),
+                Err(e) => return Err(ConfigError(format!("--data is not valid JSON: {e}")).into()),
+            };
+            if args.class.trim().is_empty() {
+                return Err(ConfigError("the job class must not be empty".into()).into());
+            }
+            let dispatch = Dispatch {
+                class: args.class.clone(),
+                properties,
+                queue: args.queue.clone(),
+                delay: args.delay,
+                max_tries: args.tries,
+                timeout: args.timeout,
+                backoff: args.backoff.clone(),
+                ..Dispatch::default()
+            };
+            let store = open_store(&cli, 2).await?;
+            let now = unix_now();
+            let (jobs, uuids): (Vec<_>, Vec<_>) = (0..args.count).map(|_| enqueue::new_job(&dispatch, now)).unzip();
+            store.push(&jobs, now).await.context("inserting the jobs")?;
+            for uuid in uuids {
+                println!("{uuid}");
+            }
+        }
+    }
+    Ok(())
+}
+
+fn worker_options(cli: &Cli, args: &WorkArgs) -> anyhow::Result<WorkerOptions> {
+    if args.concurrency == 0 {
+        bail!(ConfigError("--concurrency must be at least 1".into()));
+    }
+    if !(args.sleep.is_finite() && args.sleep >= 0.0) {
+        bail!(ConfigError("--sleep must be a non-negative number of seconds".into()));
+    }
+    let queues: Vec<String> = args.queue.iter().map(|q| q.trim().to_string()).filter(|q| !q.is_empty()).collect();
+    if queues.is_empty() {
+        bail!(ConfigError("--queue must name at least one queue".into()));
+    }
+    if args.backoff.iter().any(|b| *b < 0) {
+        bail!(ConfigError("--backoff must be non-negative".into()));
+    }
+    Ok(WorkerOptions {
+        connection_name: cli.connection_name.clone(),
+        queues,
+        concurrency: if args.once { 1 } else { args.concurrency },
+        defaults: WorkerDefaults { tries: args.tries, backoff: args.backoff.clone(), timeout: args.timeout },
+        retry_after: cli.retry_after,
+        sleep: Duration::from_secs_f64(args.sleep),
+        max_jobs: if args.once { 1 } else { args.max_jobs },
+        max_time: (args.max_time > 0).then(|| Duration::from_secs(args.max_time)),
+        stop_when_empty: args.stop_when_empty || args.once,
+        cache_prefix: cli.cache_prefix.clone(),
+        ..WorkerOptions::default()
+    })
+}
+
+/// SIGTERM / SIGINT: stop claiming, let in-flight jobs finish, exit 0.
+fn spawn_signal_handler(shutdown: CancellationToken) {
+    tokio::spawn(async move {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                return;
+            }
+        };
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM: finishing in-flight jobs"),
+            _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: finishing in-flight jobs"),
+        }
+        shutdown.cancel();
+    });
+}

@@ -1,0 +1,64 @@
+//! Batched completion, in the manner of River's `jobcompleter`: outcomes queue up in a
+//! channel while the previous batch is being written, and each batch is one transaction
+//! (one DELETE, one INSERT for releases, one for failures). A write that fails is retried
+//! with capped backoff and never dropped: until it succeeds the job keeps its slot, and if
+//! the process dies the rows are reclaimed after `retry_after` (at-least-once, as Laravel).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::{Stats, unix_now};
+use crate::store::{Completion, Store};
+
+pub(crate) struct Pending {
+    pub completion: Completion,
+    /// Signalled once the outcome is committed.
+    pub ack: oneshot::Sender<()>,
+}
+
+pub(crate) async fn run(
+    store: Arc<dyn Store>,
+    mut rx: mpsc::Receiver<Pending>,
+    connection: String,
+    max_batch: usize,
+    stats: Arc<Stats>,
+) {
+    let max_batch = max_batch.max(1);
+    let mut pending = Vec::with_capacity(max_batch);
+    while rx.recv_many(&mut pending, max_batch).await > 0 {
+        let (batch, acks): (Vec<Completion>, Vec<oneshot::Sender<()>>) =
+            pending.drain(..).map(|p| (p.completion, p.ack)).unzip();
+        let mut backoff = Duration::from_millis(50);
+        let mut reported = false;
+        loop {
+            match store.complete(&batch, &connection, unix_now()).await {
+                Ok(report) => {
+                    if report.lost > 0 {
+                        tracing::warn!(
+                            lost = report.lost,
+                            "outcomes not written: their reservations had expired and were reclaimed by another worker"
+                        );
+                    }
+                    stats.record(&report);
+                    if reported {
+                        tracing::info!(jobs = batch.len(), "completions written after retrying");
+                    }
+                    break;
+                }
+                Err(e) => {
+                    if !reported {
+                        tracing::error!(error = %e, jobs = batch.len(), retryable = e.is_retryable(), "cannot write job completions; retrying");
+                        reported = true;
+                    }
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                }
+            }
+        }
+        for ack in acks {
+            let _ = ack.send(());
+        }
+    }
+}

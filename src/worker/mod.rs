@@ -1,0 +1,270 @@
+//! The worker runtime: our own small runtime on tokio (see DESIGN.md for why not apalis).
+//!
+//! Three parts, connected by a semaphore and a channel:
+//!
+//! * the **fetcher** (this module's [`run`]) waits for free slots, then claims up to that many
+//!   jobs in one `reserve` round trip per queue, in priority order. It never claims more than
+//!   it can start at once, so no job sits reserved while its `retry_after` runs out.
+//! * an **executor** task per job ([`executor`]) parses the payload, applies Laravel's attempt
+//!   policy, runs the handler under its timeout with panics caught, and turns the result into
+//!   an [`Outcome`](crate::store::Outcome).
+//! * the **completer** ([`completer`]) takes whatever outcomes have queued up while it was
+//!   writing the previous batch and writes them in one transaction. A job's slot is freed
+//!   only when its outcome is durable, which gives backpressure and means an empty
+//!   in-flight set implies nothing is left unwritten.
+//!
+//! When there is nothing to do the fetcher sleeps `--sleep` seconds (no busy polling), and a
+//! shutdown token stops claiming at once and lets in-flight jobs finish.
+
+mod completer;
+mod executor;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::handlers::Registry;
+use crate::protocol::policy::WorkerDefaults;
+use crate::store::{CompleteReport, Store};
+
+/// The daemon's clock: Unix seconds, as PHP's `time()`.
+pub fn unix_now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+/// `cv-worker work`'s options, named after `queue:work`'s.
+#[derive(Debug, Clone)]
+pub struct WorkerOptions {
+    /// The Laravel queue connection name written to `failed_jobs.connection`.
+    pub connection_name: String,
+    /// Queues in strict priority order.
+    pub queues: Vec<String>,
+    /// Jobs run at once (tokio tasks).
+    pub concurrency: usize,
+    pub defaults: WorkerDefaults,
+    /// Seconds after which a reservation may be reclaimed by any worker.
+    pub retry_after: i64,
+    /// Idle sleep when no queue had a job.
+    pub sleep: Duration,
+    /// Stop after this many jobs (0: no limit).
+    pub max_jobs: u64,
+    /// Stop claiming after this long.
+    pub max_time: Option<Duration>,
+    /// Exit when no queue has an available job and nothing is in flight.
+    pub stop_when_empty: bool,
+    /// Laravel's cache prefix (`laravel-cache-`), prepended to cache keys.
+    pub cache_prefix: String,
+    /// The most outcomes written in one completion transaction.
+    pub completion_batch: usize,
+}
+
+impl Default for WorkerOptions {
+    fn default() -> Self {
+        WorkerOptions {
+            connection_name: "database".into(),
+            queues: vec!["default".into()],
+            concurrency: 16,
+            defaults: WorkerDefaults::default(),
+            retry_after: 90,
+            sleep: Duration::from_secs(3),
+            max_jobs: 0,
+            max_time: None,
+            stop_when_empty: false,
+            cache_prefix: "laravel-cache-".into(),
+            completion_batch: 1000,
+        }
+    }
+}
+
+/// Counters of what a worker did.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub processed: AtomicU64,
+    pub released: AtomicU64,
+    pub failed: AtomicU64,
+    /// Outcomes not written because the reservation had been reclaimed by another worker.
+    pub lost: AtomicU64,
+}
+
+impl Stats {
+    fn record(&self, r: &CompleteReport) {
+        self.processed.fetch_add(r.deleted as u64, Ordering::Relaxed);
+        self.released.fetch_add(r.released as u64, Ordering::Relaxed);
+        self.failed.fetch_add(r.failed as u64, Ordering::Relaxed);
+        self.lost.fetch_add(r.lost as u64, Ordering::Relaxed);
+    }
+
+    pub fn snapshot(&self) -> WorkReport {
+        WorkReport {
+            processed: self.processed.load(Ordering::Relaxed),
+            released: self.released.load(Ordering::Relaxed),
+            failed: self.failed.load(Ordering::Relaxed),
+            lost: self.lost.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// What a run of the worker did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct WorkReport {
+    /// Jobs deleted after success (including quiet deletes).
+    pub processed: u64,
+    pub released: u64,
+    pub failed: u64,
+    pub lost: u64,
+}
+
+/// What every executor shares.
+pub(crate) struct Shared {
+    pub store: Arc<dyn Store>,
+    pub registry: Arc<Registry>,
+    pub options: WorkerOptions,
+    pub completions: mpsc::Sender<completer::Pending>,
+}
+
+/// Works the queues until a stop condition or `shutdown`; returns what was done.
+pub async fn run(
+    store: Arc<dyn Store>,
+    registry: Arc<Registry>,
+    options: WorkerOptions,
+    shutdown: CancellationToken,
+) -> anyhow::Result<WorkReport> {
+    anyhow::ensure!(options.concurrency > 0, "--concurrency must be at least 1");
+    anyhow::ensure!(!options.queues.is_empty(), "--queue must name at least one queue");
+    let started = Instant::now();
+    let stats = Arc::new(Stats::default());
+    let (tx, rx) = mpsc::channel(options.concurrency.max(options.completion_batch));
+    let completer = tokio::spawn(completer::run(
+        store.clone(),
+        rx,
+        options.connection_name.clone(),
+        options.completion_batch,
+        stats.clone(),
+    ));
+    let shared = Arc::new(Shared { store: store.clone(), registry, options: options.clone(), completions: tx });
+    let slots = Arc::new(Semaphore::new(options.concurrency));
+    let mut in_flight = JoinSet::new();
+    let mut claimed: u64 = 0;
+    let mut database_down = false;
+
+    tracing::info!(queues = %options.queues.join(","), concurrency = options.concurrency, "worker started");
+    loop {
+        while let Some(done) = in_flight.try_join_next() {
+            if let Err(e) = done {
+                tracing::error!(error = %e, "job task ended abnormally");
+            }
+        }
+        if shutdown.is_cancelled() || options.max_time.is_some_and(|max| started.elapsed() >= max) {
+            break;
+        }
+        let remaining = if options.max_jobs > 0 { options.max_jobs - claimed } else { u64::MAX };
+        if remaining == 0 {
+            break;
+        }
+
+        let first = tokio::select! {
+            permit = slots.clone().acquire_owned() => permit?,
+            _ = shutdown.cancelled() => break,
+        };
+        // Let tasks whose completions were just acknowledged free their slots too, so one
+        // round trip claims for all of them.
+        tokio::task::yield_now().await;
+        let want = remaining.min(options.concurrency as u64) as usize;
+        let mut permits = vec![first];
+        while permits.len() < want {
+            match slots.clone().try_acquire_owned() {
+                Ok(p) => permits.push(p),
+                Err(_) => break,
+            }
+        }
+
+        let now = unix_now();
+        let mut jobs = Vec::with_capacity(permits.len());
+        let mut fetch_error = None;
+        for queue in &options.queues {
+            let need = permits.len() - jobs.len();
+            if need == 0 {
+                break;
+            }
+            match store.reserve(queue, need, now, options.retry_after).await {
+                Ok(mut got) => jobs.append(&mut got),
+                Err(e) => {
+                    fetch_error = Some(e);
+                    break;
+                }
+            }
+        }
+        if let Some(e) = fetch_error {
+            if !database_down {
+                tracing::error!(error = %e, "cannot reserve jobs; retrying");
+                database_down = true;
+            }
+            if jobs.is_empty() {
+                drop(permits);
+                sleep_or_shutdown(Duration::from_secs(1), &shutdown).await;
+                continue;
+            }
+            // Jobs claimed from earlier queues before the error still run.
+        } else if database_down {
+            tracing::info!("database reachable again");
+            database_down = false;
+        }
+
+        if jobs.is_empty() {
+            drop(permits);
+            if options.stop_when_empty {
+                // In-flight jobs may still release work back to the queue: wait for them,
+                // then look again; stop only when nothing is left anywhere.
+                if in_flight.join_next().await.is_some() {
+                    continue;
+                }
+                break;
+            }
+            sleep_or_shutdown(options.sleep, &shutdown).await;
+            continue;
+        }
+
+        claimed += jobs.len() as u64;
+        let mut permits = permits.into_iter();
+        for job in jobs {
+            let permit = match permits.next() {
+                Some(p) => p,
+                None => slots.clone().acquire_owned().await?,
+            };
+            let shared = shared.clone();
+            in_flight.spawn(async move {
+                executor::execute(job, &shared).await;
+                drop(permit);
+            });
+        }
+    }
+
+    // Stop claiming; let in-flight jobs finish (each bounded by its timeout).
+    while let Some(done) = in_flight.join_next().await {
+        if let Err(e) = done {
+            tracing::error!(error = %e, "job task ended abnormally");
+        }
+    }
+    drop(shared);
+    completer.await?;
+    let report = stats.snapshot();
+    tracing::info!(
+        processed = report.processed,
+        released = report.released,
+        failed = report.failed,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "worker stopped"
+    );
+    Ok(report)
+}
+
+async fn sleep_or_shutdown(duration: Duration, shutdown: &CancellationToken) {
+    tokio::select! {
+        _ = tokio::time::sleep(duration) => {},
+        _ = shutdown.cancelled() => {},
+    }
+}
