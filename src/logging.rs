@@ -1,8 +1,15 @@
-//! Logging through `tracing`: human output on stderr; level from `RUST_LOG` (default `info`).
+//! Logging through `tracing`: human output on stderr (colours only on a terminal); level
+//! from `RUST_LOG` (default `info`).
+
+use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;
 
 pub fn init() {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr)
+        .try_init();
 }

@@ -5,6 +5,8 @@
 //! payload and command) and returns a [`HandlerOutcome`] or a [`JobError`]; the worker
 //! applies Laravel's attempt policy to errors, timeouts and panics.
 
+pub mod diagnostics;
+
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
@@ -104,5 +106,7 @@ impl std::fmt::Debug for Registry {
 
 /// The handlers cv-worker ships with.
 pub fn builtin() -> Registry {
-    Registry::new()
+    let mut registry = Registry::new();
+    diagnostics::register(&mut registry);
+    registry
 }

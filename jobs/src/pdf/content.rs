@@ -57,8 +57,6 @@ pub(crate) struct Item {
 /// A way to reach the person.
 #[derive(Debug, Clone)]
 pub(crate) struct Contact {
-    /// `Email`, `Phone`, `Website`, `Location` or a profile's network name.
-    pub kind: String,
     pub text: String,
     pub uri: Option<String>,
 }
@@ -155,13 +153,13 @@ impl Content {
         let b = &doc.basics;
         let mut contacts = Vec::new();
         if let Some(loc) = &b.location {
+            // "Stockholm, SE": the city (or, without one, the region) and the country.
             let place = joined(
-                &[opt(&loc.city), opt(&loc.region), opt(&loc.country_code)],
+                &[opt(&loc.city).or_else(|| opt(&loc.region)), opt(&loc.country_code)],
                 ", ",
             );
             if let Some(text) = place {
                 contacts.push(Contact {
-                    kind: "Location".into(),
                     text,
                     uri: None,
                 });
@@ -169,21 +167,18 @@ impl Content {
         }
         if let Some(email) = opt(&b.email) {
             contacts.push(Contact {
-                kind: "Email".into(),
                 uri: safe_uri(&format!("mailto:{email}")),
                 text: email,
             });
         }
         if let Some(phone) = opt(&b.phone) {
             contacts.push(Contact {
-                kind: "Phone".into(),
                 uri: phone_uri(&phone),
                 text: phone,
             });
         }
         if let Some(url) = opt(&b.url) {
             contacts.push(Contact {
-                kind: "Website".into(),
                 uri: safe_uri(&url),
                 text: display_url(&url),
             });
@@ -200,7 +195,6 @@ impl Content {
                 (None, None, None) => continue,
             };
             contacts.push(Contact {
-                kind: network.unwrap_or_else(|| "Profile".into()),
                 text,
                 uri: url,
             });

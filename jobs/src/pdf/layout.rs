@@ -154,19 +154,7 @@ pub(crate) struct Frame {
 /// Places the blocks on pages: `first` frame on page 1, `rest` on later pages.
 /// Returns the draws of each page, in page coordinates.
 pub(crate) fn paginate(blocks: &[Block], first: Frame, rest: Frame) -> Vec<Vec<Draw>> {
-    paginate_tagged(blocks, first, rest)
-        .into_iter()
-        .map(|page| page.into_iter().map(|(_, d)| d).collect())
-        .collect()
-}
-
-/// [`paginate`], with each draw tagged with the index of the block it comes from.
-pub(crate) fn paginate_tagged(
-    blocks: &[Block],
-    first: Frame,
-    rest: Frame,
-) -> Vec<Vec<(usize, Draw)>> {
-    let mut pages: Vec<Vec<(usize, Draw)>> = vec![Vec::new()];
+    let mut pages: Vec<Vec<Draw>> = vec![Vec::new()];
     let mut frame = first;
     let mut y = frame.top;
     let mut page_has_content = false;
@@ -198,7 +186,7 @@ pub(crate) fn paginate_tagged(
                 y = frame.top;
             }
             if let Some(page) = pages.last_mut() {
-                page.extend(row.draws.iter().cloned().map(|d| (i, d.moved_down(y))));
+                page.extend(row.draws.iter().cloned().map(|d| d.moved_down(y)));
             }
             y += row.height;
             page_has_content = true;

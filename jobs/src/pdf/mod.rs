@@ -20,7 +20,6 @@ mod content;
 mod fonts;
 mod layout;
 mod modern;
-mod reading_order;
 
 use std::fmt;
 use std::str::FromStr;

@@ -9,10 +9,7 @@ use super::PageGeometry;
 use super::classic::side_by_side;
 use super::content::{Content, Entry, Item};
 use super::fonts::Face;
-use super::layout::{
-    Align, Block, Draw, Frame, Rgb, Row, Style, Typesetter, paginate, paginate_tagged,
-};
-use super::reading_order;
+use super::layout::{Align, Block, Draw, Frame, Rgb, Row, Style, Typesetter, paginate};
 
 const BAND: Rgb = Rgb::hex(0x1E2B3A);
 const BAND_TEXT: Rgb = Rgb::hex(0xFFFFFF);
@@ -37,11 +34,11 @@ const HEADING: Style = Style::new(Face::Bold, 10.8, ACCENT);
 const DATE: Style = Style::new(Face::Regular, 8.8, MUTED);
 const SMALL: Style = Style::new(Face::Italic, 7.6, MUTED);
 
-const SB_HEADING: Style = Style::new(Face::Bold, 9.6, SB_ACCENT);
-const SB_LABEL: Style = Style::new(Face::Regular, 7.0, SB_MUTED);
-const SB_BODY: Style = Style::new(Face::Regular, 8.8, SB_TEXT);
+const SB_HEADING: Style = Style::new(Face::Bold, SB_SIZE, SB_ACCENT);
+const SB_BODY: Style = Style::new(Face::Regular, SB_SIZE, SB_TEXT);
+const SB_LINK: Style = SB_BODY.with_color(SB_ACCENT);
 const SB_BOLD: Style = SB_BODY.with_face(Face::Bold);
-const SB_DETAIL: Style = Style::new(Face::Regular, 8.2, SB_MUTED);
+const SB_MUTED_STYLE: Style = SB_BODY.with_color(SB_MUTED);
 
 const LINE: f32 = 1.42;
 const BULLET_INDENT: f32 = 11.0;
@@ -93,79 +90,37 @@ pub(crate) fn layout(c: &Content, ts: &Typesetter<'_>, page: PageGeometry) -> Ve
     };
     let rest = Frame { top: 40.0, bottom };
     let main = paginate(&main_blocks(c, ts, mx, mw), first, rest);
-    let mut side_blocks = sidebar_blocks(c, ts, sx, sw);
+    let side = paginate(&sidebar_blocks(c, ts, sx, sw), first, rest);
 
-    // Lay the sidebar out, and again with a block moved down, until no sidebar/main
-    // alignment would make text extractors read the page as a table (see reading_order).
-    let mut attempts = 0;
-    loop {
-        let side = paginate_tagged(&side_blocks, first, rest);
-        let total = main.len().max(side.len());
-        let pages: Vec<Vec<(usize, Draw)>> = (0..total)
-            .map(|i| {
-                let top = if i == 0 { header_h } else { 0.0 };
-                let mut draws = vec![(
-                    NOT_SIDEBAR,
-                    Draw::Rect {
-                        x: 0.0,
-                        y: top,
-                        w: sidebar_w,
-                        h: page.height - top,
-                        color: SIDEBAR_BG,
-                    },
-                )];
-                if i == 0 {
-                    draws.extend(header_draws.iter().cloned().map(|d| (NOT_SIDEBAR, d)));
-                }
-                draws.extend(side.get(i).cloned().unwrap_or_default());
-                draws.extend(
-                    main.get(i)
-                        .cloned()
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(|d| (NOT_SIDEBAR, d)),
-                );
-                let mut footer = format!("{} · {} / {}", c.name, i + 1, total);
-                if let Some(updated) = &c.last_updated {
-                    footer = format!("Updated {updated} · {footer}");
-                }
-                for row in ts.paragraph(&[ts.span(&footer, SMALL)], mx, mw, Align::Right, 1.0) {
-                    draws.extend(
-                        row.draws
-                            .into_iter()
-                            .map(|d| (NOT_SIDEBAR, d.moved_down(page.height - 28.0))),
-                    );
-                }
-                draws
-            })
-            .collect();
-        let conflict = if attempts < MAX_NUDGES {
-            pages
-                .iter()
-                .find_map(|p| reading_order::find_table(reading_order::boxes(ts.fonts, p), sidebar_w))
-                .filter(|tag| *tag < side_blocks.len())
-        } else {
-            None
-        };
-        match conflict {
-            Some(tag) => {
-                side_blocks[tag].space_before += 5.0;
-                attempts += 1;
+    let total = main.len().max(side.len());
+    let mut main = main.into_iter();
+    let mut side = side.into_iter();
+    (0..total)
+        .map(|i| {
+            let top = if i == 0 { header_h } else { 0.0 };
+            let mut draws = vec![Draw::Rect {
+                x: 0.0,
+                y: top,
+                w: sidebar_w,
+                h: page.height - top,
+                color: SIDEBAR_BG,
+            }];
+            if i == 0 {
+                draws.append(&mut header_draws);
             }
-            None => {
-                return pages
-                    .into_iter()
-                    .map(|p| p.into_iter().map(|(_, d)| d).collect())
-                    .collect();
+            draws.extend(side.next().unwrap_or_default());
+            draws.extend(main.next().unwrap_or_default());
+            let mut footer = format!("{} · {} / {}", c.name, i + 1, total);
+            if let Some(updated) = &c.last_updated {
+                footer = format!("Updated {updated} · {footer}");
             }
-        }
-    }
+            for row in ts.paragraph(&[ts.span(&footer, SMALL)], mx, mw, Align::Right, 1.0) {
+                draws.extend(row.draws.into_iter().map(|d| d.moved_down(page.height - 28.0)));
+            }
+            draws
+        })
+        .collect()
 }
-
-/// Tag of draws that are not part of the sidebar flow.
-const NOT_SIDEBAR: usize = usize::MAX;
-/// How many times the sidebar may be nudged to keep columns apart for extractors.
-const MAX_NUDGES: usize = 24;
 
 fn main_blocks(c: &Content, ts: &Typesetter<'_>, x: f32, w: f32) -> Vec<Block> {
     let mut blocks = Vec::new();
@@ -317,171 +272,108 @@ fn entry(ts: &Typesetter<'_>, e: &Entry, x: f32, w: f32) -> Block {
     }
 }
 
+/// The sidebar is set in one size with baselines never more than 1.5 em apart, so that
+/// text extractors (poppler's `pdftotext`, and ATS parsers built like it) see it as ONE
+/// block beside the main column and read it whole, before the main column — rather than
+/// interleaving the two columns line by line, which they do as soon as the sidebar breaks
+/// into blocks that line up with blocks of the main column. Hierarchy comes from weight,
+/// colour and rules instead of whitespace.
+const SB_SIZE: f32 = 9.0;
+const SB_ROW: f32 = 1.17 * SB_SIZE;
+/// The most extra space allowed between two sidebar lines (pitch ≤ 1.48 em; poppler's limit
+/// is 1.5).
+const SB_MAX_EXTRA: f32 = 1.48 * SB_SIZE - SB_ROW;
+
+fn sb_rows(ts: &Typesetter<'_>, spans: &[super::layout::Span], x: f32, w: f32, align: Align) -> Vec<Row> {
+    ts.paragraph(spans, x, w, align, SB_ROW / SB_SIZE)
+}
+
 fn sidebar_blocks(c: &Content, ts: &Typesetter<'_>, x: f32, w: f32) -> Vec<Block> {
     let mut blocks = Vec::new();
     if !c.contacts.is_empty() {
         blocks.push(sb_heading(ts, "Contact", x, w, true));
         for contact in &c.contacts {
-            let mut rows = ts.paragraph(
-                &[ts.span(&contact.kind.to_uppercase(), SB_LABEL)],
-                x,
-                w,
-                Align::Left,
-                1.35,
-            );
             let span = match &contact.uri {
-                Some(uri) => ts.link(&contact.text, SB_BODY, uri),
+                Some(uri) => ts.link(&contact.text, SB_LINK, uri),
                 None => ts.span(&contact.text, SB_BODY),
             };
-            rows.extend(ts.paragraph(&[span], x, w, Align::Left, 1.3));
             blocks.push(Block {
-                rows,
-                space_before: 5.0,
+                rows: sb_rows(ts, &[span], x, w, Align::Left),
+                space_before: 0.6,
                 keep_together: true,
                 ..Block::default()
             });
         }
     }
     if !c.skills.is_empty() {
-        blocks.push(sb_heading(ts, "Skills", x, w, false));
+        blocks.push(sb_heading(ts, "Skills", x, w, blocks.is_empty()));
         for s in &c.skills {
-            blocks.push(skill(ts, s, x, w));
+            blocks.push(labelled(ts, s, x, w));
         }
     }
     if !c.languages.is_empty() {
-        blocks.push(sb_heading(ts, "Languages", x, w, false));
+        blocks.push(sb_heading(ts, "Languages", x, w, blocks.is_empty()));
         for l in &c.languages {
-            let level_w = l
-                .level
-                .as_deref()
-                .map_or(0.0, |v| ts.width(&ts.fonts.clean(v), SB_DETAIL).min(w * 0.5));
-            let name_w = if level_w > 0.0 { w - level_w - 6.0 } else { w };
-            let name = ts.paragraph(&[ts.span(&l.label, SB_BOLD)], x, name_w, Align::Left, 1.45);
-            let level = l
-                .level
-                .as_deref()
-                .map(|v| {
-                    ts.paragraph(
-                        &[ts.span(v, SB_DETAIL)],
-                        x + w - level_w,
-                        level_w,
-                        Align::Right,
-                        1.45 * SB_BOLD.size / SB_DETAIL.size,
-                    )
-                })
-                .unwrap_or_default();
-            blocks.push(Block {
-                rows: side_by_side(name, level),
-                space_before: 1.0,
-                keep_together: true,
-                ..Block::default()
-            });
+            blocks.push(labelled(ts, l, x, w));
         }
     }
     if !c.interests.is_empty() {
-        blocks.push(sb_heading(ts, "Interests", x, w, false));
+        blocks.push(sb_heading(ts, "Interests", x, w, blocks.is_empty()));
         for i in &c.interests {
-            let mut rows = ts.paragraph(&[ts.span(&i.label, SB_BOLD)], x, w, Align::Left, 1.4);
-            if let Some(d) = &i.detail {
-                rows.extend(ts.paragraph(&[ts.span(d, SB_DETAIL)], x, w, Align::Left, 1.35));
-            }
-            blocks.push(Block {
-                rows,
-                space_before: 4.0,
-                keep_together: true,
-                ..Block::default()
-            });
+            blocks.push(labelled(ts, i, x, w));
         }
+    }
+    if let Some(first) = blocks.first_mut() {
+        first.space_before = 0.0;
     }
     blocks
 }
 
+/// An upper-case accent title; all but the first get a hairline above, in the gap.
 fn sb_heading(ts: &Typesetter<'_>, title: &str, x: f32, w: f32, first: bool) -> Block {
-    let mut rows = ts.paragraph(
-        &[ts.span(&title.to_uppercase(), SB_HEADING)],
-        x,
-        w,
-        Align::Left,
-        1.4,
-    );
-    rows.push(Row {
-        height: 3.0,
-        draws: vec![Draw::Rect {
+    let mut rows = sb_rows(ts, &[ts.span(&title.to_uppercase(), SB_HEADING)], x, w, Align::Left);
+    if let Some(row) = rows.first_mut()
+        && !first
+    {
+        // Midway between the descenders of the line above and this line's capitals.
+        let baseline = (row.height + 0.71 * SB_SIZE) / 2.0;
+        let cap_top = baseline - 0.71 * SB_SIZE;
+        let above = baseline - SB_ROW - SB_MAX_EXTRA + 0.293 * SB_SIZE;
+        row.draws.push(Draw::Rect {
             x,
-            y: 0.0,
+            y: (cap_top + above) / 2.0 - 0.3,
             w,
             h: 0.6,
             color: SB_RULE,
-        }],
-    });
+        });
+    }
     Block {
         rows,
-        space_before: if first { 0.0 } else { 18.0 },
+        space_before: SB_MAX_EXTRA,
         keep_with_next: true,
         ..Block::default()
     }
 }
 
-/// How full a level bar is for the usual level words; `None` for anything else.
-fn level_fraction(level: &str) -> Option<f32> {
-    let l = level.trim().to_lowercase();
-    Some(match l.as_str() {
-        "beginner" | "basic" | "novice" | "elementary" => 0.25,
-        "intermediate" | "competent" => 0.5,
-        "advanced" | "proficient" | "experienced" => 0.75,
-        "expert" | "master" | "native" => 1.0,
-        _ => return None,
-    })
-}
-
-fn skill(ts: &Typesetter<'_>, s: &Item, x: f32, w: f32) -> Block {
-    let level_w = s
-        .level
-        .as_deref()
-        .map_or(0.0, |v| ts.width(&ts.fonts.clean(v), SB_LABEL).min(w * 0.45));
+/// A skill, language or interest: the name in bold, its level on the right, keywords under it.
+fn labelled(ts: &Typesetter<'_>, item: &Item, x: f32, w: f32) -> Block {
+    let level_w = item.level.as_deref().map_or(0.0, |v| {
+        ts.width(&ts.fonts.clean(v.trim()), SB_MUTED_STYLE).min(w * 0.5) + 0.5
+    });
     let name_w = if level_w > 0.0 { w - level_w - 6.0 } else { w };
-    let name = ts.paragraph(&[ts.span(&s.label, SB_BOLD)], x, name_w, Align::Left, 1.45);
-    let level = s
+    let name = sb_rows(ts, &[ts.span(&item.label, SB_BOLD)], x, name_w, Align::Left);
+    let level = item
         .level
         .as_deref()
-        .map(|v| {
-            ts.paragraph(
-                &[ts.span(v, SB_LABEL)],
-                x + w - level_w,
-                level_w,
-                Align::Right,
-                1.45 * SB_BOLD.size / SB_LABEL.size,
-            )
-        })
+        .map(|v| sb_rows(ts, &[ts.span(v.trim(), SB_MUTED_STYLE)], x + w - level_w, level_w, Align::Right))
         .unwrap_or_default();
     let mut rows = side_by_side(name, level);
-    if let Some(f) = s.level.as_deref().and_then(level_fraction) {
-        rows.push(Row {
-            height: 6.0,
-            draws: vec![
-                Draw::Rect {
-                    x,
-                    y: 0.5,
-                    w,
-                    h: 2.6,
-                    color: SB_RULE,
-                },
-                Draw::Rect {
-                    x,
-                    y: 0.5,
-                    w: w * f,
-                    h: 2.6,
-                    color: SB_ACCENT,
-                },
-            ],
-        });
-    }
-    if let Some(d) = &s.detail {
-        rows.extend(ts.paragraph(&[ts.span(d, SB_DETAIL)], x, w, Align::Left, 1.35));
+    if let Some(d) = &item.detail {
+        rows.extend(sb_rows(ts, &[ts.span(d, SB_MUTED_STYLE)], x, w, Align::Left));
     }
     Block {
         rows,
-        space_before: 6.0,
+        space_before: SB_MAX_EXTRA - 0.2,
         keep_together: true,
         ..Block::default()
     }
