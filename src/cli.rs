@@ -47,6 +47,27 @@ pub enum Command {
     Work(WorkArgs),
     /// Dispatch a job with a Laravel-valid payload.
     Enqueue(EnqueueArgs),
+    /// Measure throughput on no-op jobs, side by side with Laravel's `queue:work`.
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// No-op jobs drained by cv-worker.
+    #[arg(long, default_value_t = 20_000)]
+    pub jobs: usize,
+    /// Jobs in flight at once.
+    #[arg(long, default_value_t = 256)]
+    pub concurrency: usize,
+    /// No-op jobs drained by Laravel's `php artisan queue:work` for the baseline (0 = none).
+    #[arg(long, default_value_t = 1_000)]
+    pub laravel_jobs: usize,
+    /// The Laravel app to run `artisan` from (default: tests/laravel of this repository).
+    #[arg(long)]
+    pub laravel_app: Option<std::path::PathBuf>,
+    /// The PHP binary.
+    #[arg(long, default_value = "php")]
+    pub php: String,
 }
 
 #[derive(Debug, Args)]
@@ -172,6 +193,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             for uuid in uuids {
                 println!("{uuid}");
             }
+        }
+        Command::Bench(args) => {
+            let raw = cli.database_url.as_deref().unwrap_or(DEFAULT_DATABASE_URL);
+            let url = DatabaseUrl::from_str(raw).map_err(|e| ConfigError(e.to_string()))?;
+            let store = open_store(&cli, 16).await?;
+            let options = crate::bench::BenchOptions {
+                jobs: args.jobs,
+                concurrency: args.concurrency.max(1),
+                laravel_jobs: args.laravel_jobs,
+                laravel_app: args.laravel_app.clone(),
+                php: args.php.clone(),
+            };
+            crate::bench::run(store, &url, &options).await?;
         }
     }
     Ok(())

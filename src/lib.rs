@@ -5,6 +5,7 @@
 //! [`worker`] (run the handler under a timeout, catch panics) → [`handlers`] (class name →
 //! code) → the worker's completer (delete / release / fail in batches) → [`store`].
 
+pub mod bench;
 pub mod cli;
 pub mod enqueue;
 pub mod handlers;

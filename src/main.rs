@@ -4,7 +4,9 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = cv_worker::cli::Cli::parse();
-    cv_worker::logging::init();
+    // Benchmarks log warnings only: a line per job would measure the terminal.
+    let quiet = matches!(cli.command, cv_worker::cli::Command::Bench(_));
+    cv_worker::logging::init(if quiet { "warn" } else { "info,sqlx=warn" });
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -17,7 +19,11 @@ fn main() -> ExitCode {
         Err(e) => {
             // One line: the error and its causes.
             eprintln!("cv-worker: error: {e:#}");
-            if e.downcast_ref::<cv_worker::cli::ConfigError>().is_some() { ExitCode::from(2) } else { ExitCode::from(1) }
+            if e.downcast_ref::<cv_worker::cli::ConfigError>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::from(1)
+            }
         }
     }
 }

@@ -71,10 +71,13 @@ fn options(queues: &[&str]) -> WorkerOptions {
 }
 
 async fn work(db: &TestDb, registry: Registry, options: WorkerOptions) -> WorkReport {
-    tokio::time::timeout(Duration::from_secs(60), worker::run(db.store.clone(), Arc::new(registry), options, CancellationToken::new()))
-        .await
-        .expect("worker finished in time")
-        .expect("worker ran")
+    tokio::time::timeout(
+        Duration::from_secs(60),
+        worker::run(db.store.clone(), Arc::new(registry), options, CancellationToken::new()),
+    )
+    .await
+    .expect("worker finished in time")
+    .expect("worker ran")
 }
 
 /// A registry whose handler for CLASS counts its calls and runs `f`.
@@ -135,7 +138,10 @@ async fn reclaims_after_retry_after(d: Dialect) {
     db.store.push(&[job("default", payload(CLASS, json!({})), now)], now).await.unwrap();
     let first = db.store.reserve("default", 1, now, 90).await.unwrap();
     assert_eq!(first[0].attempts, 1);
-    assert!(db.store.reserve("default", 1, now + 89, 90).await.unwrap().is_empty(), "still reserved before retry_after");
+    assert!(
+        db.store.reserve("default", 1, now + 89, 90).await.unwrap().is_empty(),
+        "still reserved before retry_after"
+    );
     let again = db.store.reserve("default", 1, now + 90, 90).await.unwrap();
     assert_eq!(again.len(), 1, "reserved_at <= now - retry_after is reclaimed");
     assert_eq!(again[0].id, first[0].id);
@@ -148,7 +154,11 @@ async fn delete_removes_the_row(d: Dialect) {
     let now = unix_now();
     db.store.push(&[job("default", payload(CLASS, json!({})), now)], now).await.unwrap();
     let j = db.store.reserve("default", 1, now, 90).await.unwrap().remove(0);
-    let report = db.store.complete(&[Completion { job: j, uuid: "u".into(), outcome: Outcome::Delete }], "database", now).await.unwrap();
+    let report = db
+        .store
+        .complete(&[Completion { job: j, uuid: "u".into(), outcome: Outcome::Delete }], "database", now)
+        .await
+        .unwrap();
     assert_eq!(report.deleted, 1);
     assert_eq!(db.count("jobs").await, 0);
     assert_eq!(db.count("failed_jobs").await, 0);
@@ -164,7 +174,11 @@ async fn release_reinserts_with_attempts_and_same_bytes(d: Dialect) {
     let old_id = j.id;
     let report = db
         .store
-        .complete(&[Completion { job: j, uuid: "u".into(), outcome: Outcome::Release { delay: 10 } }], "database", now + 1)
+        .complete(
+            &[Completion { job: j, uuid: "u".into(), outcome: Outcome::Release { delay: 10 } }],
+            "database",
+            now + 1,
+        )
         .await
         .unwrap();
     assert_eq!(report.released, 1);
@@ -186,17 +200,26 @@ async fn fail_writes_a_laravel_failed_jobs_row(d: Dialect) {
     db.store.push(&[job("exports", raw.clone(), now)], now).await.unwrap();
     let j = db.store.reserve("exports", 1, now, 90).await.unwrap().remove(0);
     let exception = "RuntimeException: boom in src/x.rs:1\nStack trace:\n#0 {main}".to_string();
-    let c = Completion { job: j, uuid: "7b1c1e4e-0000-4000-8000-00000000abcd".into(), outcome: Outcome::Fail { exception: exception.clone() } };
+    let c = Completion {
+        job: j,
+        uuid: "7b1c1e4e-0000-4000-8000-00000000abcd".into(),
+        outcome: Outcome::Fail { exception: exception.clone() },
+    };
     assert_eq!(db.store.complete(&[c], "database", now).await.unwrap().failed, 1);
     assert_eq!(db.count("jobs").await, 0);
-    assert_eq!(db.query_strings("SELECT uuid FROM failed_jobs").await, vec!["7b1c1e4e-0000-4000-8000-00000000abcd".to_string()]);
+    assert_eq!(
+        db.query_strings("SELECT uuid FROM failed_jobs").await,
+        vec!["7b1c1e4e-0000-4000-8000-00000000abcd".to_string()]
+    );
     assert_eq!(db.query_strings("SELECT connection FROM failed_jobs").await, vec!["database".to_string()]);
     assert_eq!(db.query_strings("SELECT queue FROM failed_jobs").await, vec!["exports".to_string()]);
     assert_eq!(db.query_strings("SELECT payload FROM failed_jobs").await, vec![raw]);
     assert_eq!(db.query_strings("SELECT exception FROM failed_jobs").await, vec![exception]);
     let failed_at = match d {
         Dialect::Sqlite => db.query_strings("SELECT failed_at FROM failed_jobs").await,
-        Dialect::Postgres => db.query_strings("SELECT to_char(failed_at, 'YYYY-MM-DD HH24:MI:SS') FROM failed_jobs").await,
+        Dialect::Postgres => {
+            db.query_strings("SELECT to_char(failed_at, 'YYYY-MM-DD HH24:MI:SS') FROM failed_jobs").await
+        }
         Dialect::Mysql => db.query_strings("SELECT DATE_FORMAT(failed_at, '%Y-%m-%d %H:%i:%s') FROM failed_jobs").await,
     };
     assert_eq!(failed_at, vec![cv_worker::store::failed_at_string(now)]);
@@ -211,12 +234,20 @@ async fn completion_of_a_reclaimed_job_is_not_written_twice(d: Dialect) {
     let theirs = db.store.reserve("default", 1, now + 100, 90).await.unwrap().remove(0);
     let late = db
         .store
-        .complete(&[Completion { job: mine, uuid: "u".into(), outcome: Outcome::Release { delay: 0 } }], "database", now + 101)
+        .complete(
+            &[Completion { job: mine, uuid: "u".into(), outcome: Outcome::Release { delay: 0 } }],
+            "database",
+            now + 101,
+        )
         .await
         .unwrap();
     assert_eq!(late.lost, 1);
     assert_eq!(db.count("jobs").await, 1, "no duplicate row from the stale release");
-    let done = db.store.complete(&[Completion { job: theirs, uuid: "u".into(), outcome: Outcome::Delete }], "database", now + 102).await.unwrap();
+    let done = db
+        .store
+        .complete(&[Completion { job: theirs, uuid: "u".into(), outcome: Outcome::Delete }], "database", now + 102)
+        .await
+        .unwrap();
     assert_eq!(done.deleted, 1);
     assert_eq!(db.count("jobs").await, 0);
 }
@@ -293,7 +324,10 @@ async fn tries_then_failed_jobs(d: Dialect) {
 async fn backoff_delays_the_release(d: Dialect) {
     let db = TestDb::migrated(d).await;
     let now = unix_now();
-    db.store.push(&[job("default", payload(CLASS, json!({"maxTries": 3, "backoff": "40,90"})), now)], now).await.unwrap();
+    db.store
+        .push(&[job("default", payload(CLASS, json!({"maxTries": 3, "backoff": "40,90"})), now)], now)
+        .await
+        .unwrap();
     let calls = Arc::new(AtomicUsize::new(0));
     let r = counting(calls.clone(), |_| Err(JobError::runtime("later")));
     let report = work(&db, r, options(&["default"])).await;
@@ -313,9 +347,18 @@ async fn retry_until_overrides_tries(d: Dialect) {
     let db = TestDb::migrated(d).await;
     let now = unix_now();
     // Expired retryUntil: failed before running, with Laravel's message.
-    db.store.push(&[job("default", payload(CLASS, json!({"maxTries": 5, "retryUntil": now - 1})), now)], now).await.unwrap();
+    db.store
+        .push(&[job("default", payload(CLASS, json!({"maxTries": 5, "retryUntil": now - 1})), now)], now)
+        .await
+        .unwrap();
     // Future retryUntil with maxTries 1: an exception releases instead of failing.
-    db.store.push(&[job("later", payload(CLASS, json!({"maxTries": 1, "retryUntil": now + 3600, "backoff": "600"})), now)], now).await.unwrap();
+    db.store
+        .push(
+            &[job("later", payload(CLASS, json!({"maxTries": 1, "retryUntil": now + 3600, "backoff": "600"})), now)],
+            now,
+        )
+        .await
+        .unwrap();
     let calls = Arc::new(AtomicUsize::new(0));
     let r = counting(calls.clone(), |_| Err(JobError::runtime("nope")));
     let report = work(&db, r, options(&["default", "later"])).await;
@@ -323,7 +366,9 @@ async fn retry_until_overrides_tries(d: Dialect) {
     assert_eq!((report.failed, report.released), (1, 1));
     let exception = db.query_strings("SELECT exception FROM failed_jobs").await.remove(0);
     assert!(
-        exception.starts_with("Illuminate\\Queue\\MaxAttemptsExceededException: App\\Jobs\\Probe has been attempted too many times."),
+        exception.starts_with(
+            "Illuminate\\Queue\\MaxAttemptsExceededException: App\\Jobs\\Probe has been attempted too many times."
+        ),
         "{exception}"
     );
     assert_eq!(db.query_strings("SELECT queue FROM jobs").await, vec!["later".to_string()]);
@@ -332,7 +377,10 @@ async fn retry_until_overrides_tries(d: Dialect) {
 async fn max_exceptions_fails_early(d: Dialect) {
     let db = TestDb::migrated(d).await;
     let now = unix_now();
-    db.store.push(&[job("default", payload(CLASS, json!({"maxTries": 10, "maxExceptions": 2})), now)], now).await.unwrap();
+    db.store
+        .push(&[job("default", payload(CLASS, json!({"maxTries": 10, "maxExceptions": 2})), now)], now)
+        .await
+        .unwrap();
     let calls = Arc::new(AtomicUsize::new(0));
     let r = counting(calls.clone(), |_| Err(JobError::runtime("again")));
     let report = work(&db, r, options(&["default"])).await;
@@ -376,13 +424,19 @@ async fn timeout_aborts_and_releases_then_fails(d: Dialect) {
     assert_eq!(calls.load(Ordering::SeqCst), 2);
     assert_eq!((report.released, report.failed), (1, 1));
     let exception = db.query_strings("SELECT exception FROM failed_jobs").await.remove(0);
-    assert!(exception.starts_with("Illuminate\\Queue\\TimeoutExceededException: App\\Jobs\\Probe has timed out."), "{exception}");
+    assert!(
+        exception.starts_with("Illuminate\\Queue\\TimeoutExceededException: App\\Jobs\\Probe has timed out."),
+        "{exception}"
+    );
 }
 
 async fn fail_on_timeout_fails_at_once(d: Dialect) {
     let db = TestDb::migrated(d).await;
     let now = unix_now();
-    db.store.push(&[job("default", payload(CLASS, json!({"maxTries": 5, "timeout": 1, "failOnTimeout": true})), now)], now).await.unwrap();
+    db.store
+        .push(&[job("default", payload(CLASS, json!({"maxTries": 5, "timeout": 1, "failOnTimeout": true})), now)], now)
+        .await
+        .unwrap();
     let mut r = Registry::new();
     r.register_fn(CLASS, |_| async {
         tokio::time::sleep(Duration::from_secs(30)).await;
@@ -410,18 +464,26 @@ async fn panics_are_exceptions(d: Dialect) {
     let report = work(&db, r, options(&["default"])).await;
     assert_eq!((report.processed, report.failed), (1, 1));
     let exception = db.query_strings("SELECT exception FROM failed_jobs").await.remove(0);
-    assert!(exception.starts_with("CvWorker\\Exceptions\\HandlerPanicException: handler panicked: index 3 out of range"), "{exception}");
+    assert!(
+        exception.starts_with("CvWorker\\Exceptions\\HandlerPanicException: handler panicked: index 3 out of range"),
+        "{exception}"
+    );
 }
 
 async fn unknown_class_fails_with_no_handler(d: Dialect) {
     let db = TestDb::migrated(d).await;
     let now = unix_now();
-    db.store.push(&[job("default", payload("App\\Mail\\WelcomeMail", json!({"maxTries": 3})), now)], now).await.unwrap();
+    db.store
+        .push(&[job("default", payload("App\\Mail\\WelcomeMail", json!({"maxTries": 3})), now)], now)
+        .await
+        .unwrap();
     let report = work(&db, Registry::new(), options(&["default"])).await;
     assert_eq!(report.failed, 1);
     let exception = db.query_strings("SELECT exception FROM failed_jobs").await.remove(0);
     assert!(
-        exception.starts_with("CvWorker\\Exceptions\\NoHandlerException: no handler for App\\Mail\\WelcomeMail in cv-worker"),
+        exception.starts_with(
+            "CvWorker\\Exceptions\\NoHandlerException: no handler for App\\Mail\\WelcomeMail in cv-worker"
+        ),
         "{exception}"
     );
 }
@@ -462,7 +524,8 @@ async fn malformed_payloads_fail_readably_and_work_goes_on(d: Dialect) {
     let uuids = db.query_strings("SELECT uuid FROM failed_jobs ORDER BY id").await;
     assert_eq!(exceptions.len(), corpus.len());
     for (name, raw, expected) in &corpus {
-        let i = payloads.iter().position(|p| p == raw).unwrap_or_else(|| panic!("{name}: raw payload kept in failed_jobs"));
+        let i =
+            payloads.iter().position(|p| p == raw).unwrap_or_else(|| panic!("{name}: raw payload kept in failed_jobs"));
         assert!(exceptions[i].contains(expected), "{name}: {}", exceptions[i].lines().next().unwrap_or_default());
         assert!(!uuids[i].is_empty(), "{name}: a uuid is always written");
     }
@@ -500,14 +563,19 @@ async fn max_jobs_stops_claiming(d: Dialect) {
     let report = work(&db, r, WorkerOptions { max_jobs: 3, stop_when_empty: false, ..options(&["default"]) }).await;
     assert_eq!(report.processed, 3);
     assert_eq!(db.count("jobs").await, 7);
-    assert_eq!(db.query_i64("SELECT COUNT(*) FROM jobs WHERE reserved_at IS NOT NULL").await, vec![0], "nothing claimed beyond max-jobs");
+    assert_eq!(
+        db.query_i64("SELECT COUNT(*) FROM jobs WHERE reserved_at IS NOT NULL").await,
+        vec![0],
+        "nothing claimed beyond max-jobs"
+    );
 }
 
 async fn drains_many_jobs_with_batched_completion(d: Dialect) {
     let db = TestDb::migrated(d).await;
     let now = unix_now();
     let total = 3000;
-    let jobs: Vec<NewJob> = (0..total).map(|i| job("default", payload(CLASS, json!({"maxTries": 2, "i": i})), now)).collect();
+    let jobs: Vec<NewJob> =
+        (0..total).map(|i| job("default", payload(CLASS, json!({"maxTries": 2, "i": i})), now)).collect();
     db.store.push(&jobs, now).await.unwrap();
     let calls = Arc::new(AtomicUsize::new(0));
     // Every 100th job fails once, then succeeds on its retry.

@@ -61,7 +61,11 @@ async fn sigkill_mid_job_is_reclaimed_after_retry_after(d: Dialect) {
     kill(&mut a, "KILL");
     a.wait().unwrap();
     assert_eq!(db.count("jobs").await, 6, "the killed worker completed nothing");
-    assert_eq!(db.query_i64("SELECT COUNT(*) FROM jobs WHERE reserved_at IS NOT NULL").await, vec![1], "the sleeper is stuck reserved");
+    assert_eq!(
+        db.query_i64("SELECT COUNT(*) FROM jobs WHERE reserved_at IS NOT NULL").await,
+        vec![1],
+        "the sleeper is stuck reserved"
+    );
 
     // Worker B: reclaims the sleeper after retry_after and completes everything.
     let b = cv_worker(&db.url)
@@ -74,7 +78,8 @@ async fn sigkill_mid_job_is_reclaimed_after_retry_after(d: Dialect) {
     assert!(out.status.success(), "{log}");
     assert_eq!(db.count("jobs").await, 0, "{log}");
     assert_eq!(db.count("failed_jobs").await, 0, "{log}");
-    let reclaimed = log.lines().find(|l| l.contains(&sleeper) && l.contains("processed")).unwrap_or_else(|| panic!("{log}"));
+    let reclaimed =
+        log.lines().find(|l| l.contains(&sleeper) && l.contains("processed")).unwrap_or_else(|| panic!("{log}"));
     assert!(reclaimed.contains("attempt=2"), "the sleeper ran again as attempt 2: {reclaimed}");
 }
 

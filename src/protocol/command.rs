@@ -91,7 +91,12 @@ mod tests {
     use super::*;
 
     fn payload_with(command: CommandData) -> Payload {
-        Payload { class: "App\\Jobs\\X".into(), display_name: "App\\Jobs\\X".into(), command: Some(command), ..Payload::default() }
+        Payload {
+            class: "App\\Jobs\\X".into(),
+            display_name: "App\\Jobs\\X".into(),
+            command: Some(command),
+            ..Payload::default()
+        }
     }
 
     #[test]
@@ -109,7 +114,9 @@ mod tests {
 
     #[test]
     fn reads_json_commands() {
-        let serde_json::Value::Object(map) = serde_json::json!({"cvId": 7, "template": "classic"}) else { unreachable!() };
+        let serde_json::Value::Object(map) = serde_json::json!({"cvId": 7, "template": "classic"}) else {
+            unreachable!()
+        };
         let c = Command::decode(&payload_with(CommandData::Json(map))).unwrap();
         assert_eq!(c.get_i64("cvId"), Some(7));
         assert_eq!(c.get_str("template"), Some("classic"));

@@ -42,7 +42,13 @@ impl JobError {
     #[track_caller]
     pub fn new(class: impl Into<String>, message: impl Into<String>) -> Self {
         let location = Location::caller();
-        JobError { class: class.into(), message: message.into(), file: location.file(), line: location.line(), causes: Vec::new() }
+        JobError {
+            class: class.into(),
+            message: message.into(),
+            file: location.file(),
+            line: location.line(),
+            causes: Vec::new(),
+        }
     }
 
     /// A `RuntimeException` with this message.
@@ -77,7 +83,10 @@ impl JobError {
 
     /// The `failed_jobs.exception` text, in PHP's throwable string shape.
     pub fn to_failed_job_text(&self, frame: &str) -> String {
-        let mut out = format!("{}: {} in {}:{}\nStack trace:\n#0 {}\n#1 {{main}}", self.class, self.message, self.file, self.line, frame);
+        let mut out = format!(
+            "{}: {} in {}:{}\nStack trace:\n#0 {}\n#1 {{main}}",
+            self.class, self.message, self.file, self.line, frame
+        );
         for cause in &self.causes {
             out.push_str(&format!("\n\nNext {}: {}", RUNTIME, cause));
         }

@@ -123,8 +123,7 @@ fn backoff(obj: &Map<String, Value>) -> Result<Option<String>, PayloadError> {
         }
         Some(Value::Number(n)) => Ok(Some(n.to_string())),
         Some(Value::Array(items)) => {
-            let parts: Option<Vec<String>> =
-                items.iter().map(|i| i.as_f64().map(|f| (f as i64).to_string())).collect();
+            let parts: Option<Vec<String>> = items.iter().map(|i| i.as_f64().map(|f| (f as i64).to_string())).collect();
             match parts {
                 Some(p) if !p.is_empty() => Ok(Some(p.join(","))),
                 _ => Err(wrong(&Value::Array(items.clone()))),

@@ -150,9 +150,7 @@ pub enum PhpError {
     #[error("invalid PHP serialization at byte {offset}: nested deeper than {limit} levels")]
     TooDeep { offset: usize, limit: usize },
     /// Back-references would expand to more than `limit` bytes of copies.
-    #[error(
-        "invalid PHP serialization at byte {offset}: back-references expand to more than {limit} bytes"
-    )]
+    #[error("invalid PHP serialization at byte {offset}: back-references expand to more than {limit} bytes")]
     TooLarge { offset: usize, limit: usize },
 }
 
@@ -191,11 +189,7 @@ impl ModelIdentifier {
 impl Property {
     /// A public property.
     pub fn public(name: impl Into<String>, value: PhpValue) -> Property {
-        Property {
-            name: name.into(),
-            visibility: Visibility::Public,
-            value,
-        }
+        Property { name: name.into(), visibility: Visibility::Public, value }
     }
 
     /// The name as PHP writes it (`name`, `\0*\0name`, `\0Class\0name`).
@@ -228,13 +222,8 @@ pub fn demangle_property_name(raw: &[u8]) -> (String, Visibility) {
         if let Some(k) = raw[1..raw.len() - 1].iter().position(|&c| c == 0) {
             let class = &raw[1..k + 1];
             let name = lossy(&raw[k + 2..]);
-            let visibility = if class == b"*" {
-                Visibility::Protected
-            } else {
-                Visibility::Private {
-                    class: lossy(class),
-                }
-            };
+            let visibility =
+                if class == b"*" { Visibility::Protected } else { Visibility::Private { class: lossy(class) } };
             return (name, visibility);
         }
     }
@@ -250,10 +239,7 @@ fn lossy(b: &[u8]) -> String {
 pub fn object(class: &str, properties: Vec<(String, PhpValue)>) -> PhpValue {
     PhpValue::Object {
         class: class.to_owned(),
-        properties: properties
-            .into_iter()
-            .map(|(name, value)| Property::public(name, value))
-            .collect(),
+        properties: properties.into_iter().map(|(name, value)| Property::public(name, value)).collect(),
     }
 }
 
@@ -263,11 +249,7 @@ impl PhpValue {
     /// this string into, so `"5"` finds key `5`). If several match, the last wins.
     pub fn property(&self, name: &str) -> Option<&PhpValue> {
         match self {
-            PhpValue::Object { properties, .. } => properties
-                .iter()
-                .rev()
-                .find(|p| p.name == name)
-                .map(|p| &p.value),
+            PhpValue::Object { properties, .. } => properties.iter().rev().find(|p| p.name == name).map(|p| &p.value),
             PhpValue::Array(items) => {
                 let int_key = match php_array_key(name) {
                     ArrayKey::Int(i) => Some(i),
@@ -356,42 +338,27 @@ impl PhpValue {
     /// The class of an `Object`, `Enum` or `Custom`.
     pub fn class_name(&self) -> Option<&str> {
         match self {
-            PhpValue::Object { class, .. }
-            | PhpValue::Enum { class, .. }
-            | PhpValue::Custom { class, .. } => Some(class),
+            PhpValue::Object { class, .. } | PhpValue::Enum { class, .. } | PhpValue::Custom { class, .. } => {
+                Some(class)
+            }
             _ => None,
         }
     }
 
     /// The model reference, if this is an `Illuminate\Contracts\Database\ModelIdentifier`.
     pub fn model_identifier(&self) -> Option<ModelIdentifier> {
-        if self.class_name() != Some(MODEL_IDENTIFIER_CLASS)
-            || !matches!(self, PhpValue::Object { .. })
-        {
+        if self.class_name() != Some(MODEL_IDENTIFIER_CLASS) || !matches!(self, PhpValue::Object { .. }) {
             return None;
         }
         let class = self.property("class")?.as_str()?.to_owned();
         let id = self.property("id")?.clone();
-        let connection = self
-            .property("connection")
-            .and_then(PhpValue::as_str)
-            .map(str::to_owned);
+        let connection = self.property("connection").and_then(PhpValue::as_str).map(str::to_owned);
         let relations = self
             .property("relations")
             .and_then(PhpValue::as_array)
-            .map(|items| {
-                items
-                    .iter()
-                    .filter_map(|(_, v)| v.as_str().map(str::to_owned))
-                    .collect()
-            })
+            .map(|items| items.iter().filter_map(|(_, v)| v.as_str().map(str::to_owned)).collect())
             .unwrap_or_default();
-        Some(ModelIdentifier {
-            class,
-            id,
-            connection,
-            relations,
-        })
+        Some(ModelIdentifier { class, id, connection, relations })
     }
 
     /// JSON → PHP the way `json_decode($json, true)` does: objects become associative
@@ -410,17 +377,11 @@ impl PhpValue {
             },
             Value::String(s) => PhpValue::String(s.as_bytes().to_vec()),
             Value::Array(items) => PhpValue::Array(
-                items
-                    .iter()
-                    .enumerate()
-                    .map(|(i, v)| (ArrayKey::Int(i as i64), PhpValue::from_json(v)))
-                    .collect(),
+                items.iter().enumerate().map(|(i, v)| (ArrayKey::Int(i as i64), PhpValue::from_json(v))).collect(),
             ),
-            Value::Object(map) => PhpValue::Array(
-                map.iter()
-                    .map(|(k, v)| (php_array_key(k), PhpValue::from_json(v)))
-                    .collect(),
-            ),
+            Value::Object(map) => {
+                PhpValue::Array(map.iter().map(|(k, v)| (php_array_key(k), PhpValue::from_json(v))).collect())
+            }
         }
     }
 
@@ -445,10 +406,7 @@ impl PhpValue {
 }
 
 fn array_to_json(items: &[(ArrayKey, PhpValue)]) -> serde_json::Value {
-    let is_list = items
-        .iter()
-        .enumerate()
-        .all(|(i, (k, _))| *k == ArrayKey::Int(i as i64));
+    let is_list = items.iter().enumerate().all(|(i, (k, _))| *k == ArrayKey::Int(i as i64));
     if is_list {
         let mut list = Vec::with_capacity(items.len());
         for (_, v) in items {
@@ -524,11 +482,7 @@ pub fn php_array_key(s: &str) -> ArrayKey {
 /// The writer recurses once per nesting level; trees from [`unserialize`] are at most
 /// [`MAX_DEPTH`] deep.
 pub fn serialize(value: &PhpValue) -> Vec<u8> {
-    let mut w = Writer {
-        out: Vec::new(),
-        slot_is_array: Vec::new(),
-        enums: std::collections::HashMap::new(),
-    };
+    let mut w = Writer { out: Vec::new(), slot_is_array: Vec::new(), enums: std::collections::HashMap::new() };
     w.value(value);
     w.out
 }
@@ -577,8 +531,7 @@ impl<'v> Writer<'v> {
             }
             PhpValue::Bool(b) => {
                 self.slot_is_array.push(false);
-                self.out
-                    .extend_from_slice(if *b { b"b:1;" } else { b"b:0;" });
+                self.out.extend_from_slice(if *b { b"b:1;" } else { b"b:0;" });
             }
             PhpValue::Int(i) => {
                 self.slot_is_array.push(false);
@@ -654,11 +607,7 @@ impl<'v> Writer<'v> {
 
     /// `R:` (no slot of its own) to an array, `r:` (a slot) to anything else.
     fn reference(&mut self, n: usize) {
-        let to_array = n
-            .checked_sub(1)
-            .and_then(|i| self.slot_is_array.get(i))
-            .copied()
-            .unwrap_or(false);
+        let to_array = n.checked_sub(1).and_then(|i| self.slot_is_array.get(i)).copied().unwrap_or(false);
         if to_array {
             self.out.extend_from_slice(b"R:");
         } else {
@@ -682,22 +631,15 @@ pub fn format_float(f: f64) -> String {
         return if f > 0.0 { "INF".into() } else { "-INF".into() };
     }
     if f == 0.0 {
-        return if f.is_sign_negative() {
-            "-0".into()
-        } else {
-            "0".into()
-        };
+        return if f.is_sign_negative() { "-0".into() } else { "0".into() };
     }
     // zend_dtoa mode 0: the fewest digits that round-trip, the closest such string to the
     // exact value, ties broken to an even last digit. Rust's `{:e}` gives the fewest digits
     // but breaks ties upwards (1658206780088562.25 → `…562.3`, PHP prints `…562.2`);
     // re-rounding exactly to that many digits applies round-half-even.
     let shortest = format!("{:e}", f.abs());
-    let precision = shortest
-        .split('e')
-        .next()
-        .map_or(0, |m| m.bytes().filter(u8::is_ascii_digit).count())
-        .saturating_sub(1);
+    let precision =
+        shortest.split('e').next().map_or(0, |m| m.bytes().filter(u8::is_ascii_digit).count()).saturating_sub(1);
     let sci = format!("{:.*e}", precision, f.abs());
     let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
     let mut digits: Vec<u8> = mantissa.bytes().filter(u8::is_ascii_digit).collect();
@@ -750,19 +692,10 @@ pub fn format_float(f: f64) -> String {
 
 /// Parses PHP `serialize()` output. The whole input must be one value.
 pub fn unserialize(input: &[u8]) -> Result<PhpValue, PhpError> {
-    let mut p = Parser {
-        input,
-        pos: 0,
-        nodes: Vec::new(),
-        open: Vec::new(),
-        slots: Vec::new(),
-    };
+    let mut p = Parser { input, pos: 0, nodes: Vec::new(), open: Vec::new(), slots: Vec::new() };
     let root = p.parse()?;
     if p.pos != input.len() {
-        return Err(p.invalid(format!(
-            "unexpected trailing data {} after the value",
-            show(input[p.pos])
-        )));
+        return Err(p.invalid(format!("unexpected trailing data {} after the value", show(input[p.pos]))));
     }
     let mut b = Builder {
         nodes: &p.nodes,
@@ -841,11 +774,7 @@ enum Next {
 
 /// `'x'`, `'"'`, `'\x00'`.
 fn show(b: u8) -> String {
-    if b == b'"' {
-        "'\"'".into()
-    } else {
-        format!("'{}'", b.escape_ascii())
-    }
+    if b == b'"' { "'\"'".into() } else { format!("'{}'", b.escape_ascii()) }
 }
 
 fn is_class_byte(c: u8) -> bool {
@@ -862,11 +791,7 @@ fn class_name(b: &[u8]) -> Option<&str> {
 }
 
 fn case_name(b: &[u8]) -> Option<&str> {
-    if b.is_empty()
-        || !b
-            .iter()
-            .all(|&c| c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80)
-    {
+    if b.is_empty() || !b.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80) {
         return None;
     }
     std::str::from_utf8(b).ok()
@@ -886,18 +811,12 @@ impl<'a> Parser<'a> {
     }
 
     fn invalid_at(&self, offset: usize, message: impl Into<String>) -> PhpError {
-        PhpError::Invalid {
-            offset,
-            message: message.into(),
-        }
+        PhpError::Invalid { offset, message: message.into() }
     }
 
     /// The input ran out (the offset is always the input length).
     fn truncated(&self, expected: impl Into<String>) -> PhpError {
-        PhpError::Truncated {
-            offset: self.input.len(),
-            expected: expected.into(),
-        }
+        PhpError::Truncated { offset: self.input.len(), expected: expected.into() }
     }
 
     fn expect(&mut self, want: u8) -> Result<(), PhpError> {
@@ -958,16 +877,13 @@ impl<'a> Parser<'a> {
         if self.pos == digits_start {
             return Err(match self.peek() {
                 None => self.truncated("digits of an integer"),
-                Some(c) => {
-                    self.invalid(format!("expected digits of an integer, found {}", show(c)))
-                }
+                Some(c) => self.invalid(format!("expected digits of an integer, found {}", show(c))),
             });
         }
         if negative {
             Ok(n)
         } else {
-            n.checked_neg()
-                .ok_or_else(|| self.invalid_at(start, "integer out of 64-bit range"))
+            n.checked_neg().ok_or_else(|| self.invalid_at(start, "integer out of 64-bit range"))
         }
     }
 
@@ -1019,10 +935,7 @@ impl<'a> Parser<'a> {
                 None => return Err(self.truncated("escaped string data")),
                 Some(b'\\') => {
                     let hex = |c: Option<&u8>| c.and_then(|&c| (c as char).to_digit(16));
-                    match (
-                        hex(self.input.get(self.pos + 1)),
-                        hex(self.input.get(self.pos + 2)),
-                    ) {
+                    match (hex(self.input.get(self.pos + 1)), hex(self.input.get(self.pos + 2))) {
                         (Some(h), Some(l)) => out.push((h * 16 + l) as u8),
                         _ if self.remaining() < 3 => {
                             return Err(self.truncated("two hex digits after '\\'"));
@@ -1057,10 +970,7 @@ impl<'a> Parser<'a> {
                 Key::Str(Cow::Owned(self.escaped()?))
             }
             Some(c) => {
-                return Err(self.invalid(format!(
-                    "{what} must be an integer or a string, found type {}",
-                    show(c)
-                )));
+                return Err(self.invalid(format!("{what} must be an integer or a string, found type {}", show(c))));
             }
             None => return Err(self.truncated(what)),
         };
@@ -1110,11 +1020,7 @@ impl<'a> Parser<'a> {
             return Err(self.invalid("internal error: no open container"));
         };
         if top.remaining > 0 {
-            let what = if top.class.is_some() {
-                "property name"
-            } else {
-                "array key"
-            };
+            let what = if top.class.is_some() { "property name" } else { "array key" };
             top.key = Some(self.key(what)?);
             return Ok(Next::Value);
         }
@@ -1123,14 +1029,10 @@ impl<'a> Parser<'a> {
             return Err(self.invalid("internal error: no open container"));
         };
         let node = match done.class {
-            Some(class) => Node::Object {
-                class,
-                props: done.items,
-            },
+            Some(class) => Node::Object { class, props: done.items },
             None => Node::Array(done.items),
         };
-        if let (Some(slot), Some(open)) = (self.nodes.get_mut(done.id), self.open.get_mut(done.id))
-        {
+        if let (Some(slot), Some(open)) = (self.nodes.get_mut(done.id), self.open.get_mut(done.id)) {
             *slot = node;
             *open = false;
         }
@@ -1193,16 +1095,14 @@ impl<'a> Parser<'a> {
                 let name_at = self.pos;
                 let name = self.quoted("enum name", "enum name length")?;
                 self.expect(b';')?;
-                let enum_name = name.iter().position(|&c| c == b':').and_then(|colon| {
-                    Some((class_name(&name[..colon])?, case_name(&name[colon + 1..])?))
-                });
+                let enum_name = name
+                    .iter()
+                    .position(|&c| c == b':')
+                    .and_then(|colon| Some((class_name(&name[..colon])?, case_name(&name[colon + 1..])?)));
                 let Some((class, case)) = enum_name else {
                     return Err(self.invalid_at(
                         name_at,
-                        format!(
-                            "invalid enum name \"{}\" (expected \"Class:Case\")",
-                            name.escape_ascii()
-                        ),
+                        format!("invalid enum name \"{}\" (expected \"Class:Case\")", name.escape_ascii()),
                     ));
                 };
                 Node::Enum { class, case }
@@ -1230,17 +1130,13 @@ impl<'a> Parser<'a> {
     fn class(&mut self) -> Result<&'a str, PhpError> {
         let at = self.pos;
         let raw = self.quoted("class name", "class name length")?;
-        class_name(raw).ok_or_else(|| {
-            self.invalid_at(at, format!("invalid class name \"{}\"", raw.escape_ascii()))
-        })
+        class_name(raw).ok_or_else(|| self.invalid_at(at, format!("invalid class name \"{}\"", raw.escape_ascii())))
     }
 
     /// `d:` payload up to and including `;`.
     fn float(&mut self) -> Result<f64, PhpError> {
         let start = self.pos;
-        while let Some(b'0'..=b'9' | b'+' | b'-' | b'.' | b'e' | b'E' | b'I' | b'N' | b'F' | b'A') =
-            self.peek()
-        {
+        while let Some(b'0'..=b'9' | b'+' | b'-' | b'.' | b'e' | b'E' | b'I' | b'N' | b'F' | b'A') = self.peek() {
             self.pos += 1;
         }
         let text = &self.input[start..self.pos];
@@ -1249,9 +1145,8 @@ impl<'a> Parser<'a> {
             Some(c) => return Err(self.invalid(format!("unexpected {} in a float", show(c)))),
             None => return Err(self.truncated("';'")),
         }
-        let v = parse_php_float(text).ok_or_else(|| {
-            self.invalid_at(start, format!("invalid float \"{}\"", text.escape_ascii()))
-        })?;
+        let v = parse_php_float(text)
+            .ok_or_else(|| self.invalid_at(start, format!("invalid float \"{}\"", text.escape_ascii())))?;
         self.pos += 1;
         Ok(v)
     }
@@ -1271,9 +1166,7 @@ impl<'a> Parser<'a> {
             ));
         };
         if target == id {
-            return Err(
-                self.invalid_at(start, format!("back-reference {kind}:{n} points at itself"))
-            );
+            return Err(self.invalid_at(start, format!("back-reference {kind}:{n} points at itself")));
         }
         let Some(target_node) = self.nodes.get(target) else {
             return Err(self.invalid_at(start, "internal error: dangling back-reference"));
@@ -1282,65 +1175,31 @@ impl<'a> Parser<'a> {
             if tag == b'r' && matches!(target_node, Node::Array(_)) {
                 return Err(self.invalid_at(
                     start,
-                    format!(
-                        "back-reference r:{n} to an enclosing array (PHP only allows R: there)"
-                    ),
+                    format!("back-reference r:{n} to an enclosing array (PHP only allows R: there)"),
                 ));
             }
-            return Ok(Node::Ref {
-                target,
-                cyclic: true,
-                pos: start,
-            });
+            return Ok(Node::Ref { target, cyclic: true, pos: start });
         }
         Ok(match *target_node {
             // Collapse chains so resolving never recurses through more than one hop.
-            Node::Ref { target, cyclic, .. } => Node::Ref {
-                target,
-                cyclic,
-                pos: start,
-            },
-            _ => Node::Ref {
-                target,
-                cyclic: false,
-                pos: start,
-            },
+            Node::Ref { target, cyclic, .. } => Node::Ref { target, cyclic, pos: start },
+            _ => Node::Ref { target, cyclic: false, pos: start },
         })
     }
 
     /// The header `a:<n>:{` or `O:<len>:"Class":<n>:{` (tag already consumed).
-    fn container(
-        &mut self,
-        tag: u8,
-        start: usize,
-        id: usize,
-        depth: usize,
-    ) -> Result<OpenContainer<'a>, PhpError> {
+    fn container(&mut self, tag: u8, start: usize, id: usize, depth: usize) -> Result<OpenContainer<'a>, PhpError> {
         if depth >= MAX_DEPTH {
-            return Err(PhpError::TooDeep {
-                offset: start,
-                limit: MAX_DEPTH,
-            });
+            return Err(PhpError::TooDeep { offset: start, limit: MAX_DEPTH });
         }
-        let class = if tag == b'O' {
-            Some(self.class()?)
-        } else {
-            None
-        };
+        let class = if tag == b'O' { Some(self.class()?) } else { None };
         self.expect(b':')?;
-        let count = self.uint(if tag == b'O' {
-            "property count"
-        } else {
-            "array length"
-        })?;
+        let count = self.uint(if tag == b'O' { "property count" } else { "array length" })?;
         self.expect(b':')?;
         self.expect(b'{')?;
         // Placeholder so that back-references can see this container (and its kind) is open.
         let placeholder = match class {
-            Some(class) => Node::Object {
-                class,
-                props: Vec::new(),
-            },
+            Some(class) => Node::Object { class, props: Vec::new() },
             None => Node::Array(Vec::new()),
         };
         self.push(placeholder, true);
@@ -1420,11 +1279,7 @@ struct Building<'p, 'a> {
 
 enum Partial {
     Array(Vec<(ArrayKey, PhpValue)>, Option<ArrayKey>),
-    Object {
-        class: String,
-        properties: Vec<Property>,
-        name: Option<(String, Visibility)>,
-    },
+    Object { class: String, properties: Vec<Property>, name: Option<(String, Visibility)> },
 }
 
 enum Started<'p, 'a> {
@@ -1441,19 +1296,13 @@ impl<'p, 'a> Builder<'p, 'a> {
     fn charge(&mut self, cost: usize, at: usize) -> Result<(), PhpError> {
         self.spent = self.spent.saturating_add(cost);
         if self.spent > self.limit {
-            return Err(PhpError::TooLarge {
-                offset: at,
-                limit: self.limit,
-            });
+            return Err(PhpError::TooLarge { offset: at, limit: self.limit });
         }
         Ok(())
     }
 
     fn internal(at: usize) -> PhpError {
-        PhpError::Invalid {
-            offset: at,
-            message: "internal error: dangling node".into(),
-        }
+        PhpError::Invalid { offset: at, message: "internal error: dangling node".into() }
     }
 
     fn build(&mut self, root: usize) -> Result<PhpValue, PhpError> {
@@ -1483,15 +1332,9 @@ impl<'p, 'a> Builder<'p, 'a> {
                             items.push((key, finished));
                         }
                     }
-                    Partial::Object {
-                        properties, name, ..
-                    } => {
+                    Partial::Object { properties, name, .. } => {
                         if let Some((name, visibility)) = name.take() {
-                            properties.push(Property {
-                                name,
-                                visibility,
-                                value: finished,
-                            });
+                            properties.push(Property { name, visibility, value: finished });
                         }
                     }
                 }
@@ -1541,9 +1384,7 @@ impl<'p, 'a> Builder<'p, 'a> {
         };
         Ok(Step::Closed(match done.out {
             Partial::Array(items, _) => PhpValue::Array(items),
-            Partial::Object {
-                class, properties, ..
-            } => PhpValue::Object { class, properties },
+            Partial::Object { class, properties, .. } => PhpValue::Object { class, properties },
         }))
     }
 
@@ -1554,22 +1395,12 @@ impl<'p, 'a> Builder<'p, 'a> {
         let mut id = id;
         let mut at = at;
         let mut node = nodes.get(id).ok_or_else(|| Self::internal(at))?;
-        if let Node::Ref {
-            target,
-            cyclic: false,
-            pos,
-        } = node
-        {
+        if let Node::Ref { target, cyclic: false, pos } = node {
             // Chains were collapsed when parsing, so the target is not a copy again.
             (id, at) = (*target, *pos);
             node = nodes.get(id).ok_or_else(|| Self::internal(at))?;
         }
-        if let Node::Ref {
-            target,
-            cyclic,
-            pos,
-        } = node
-        {
+        if let Node::Ref { target, cyclic, pos } = node {
             if !*cyclic {
                 return Err(Self::internal(*pos));
             }
@@ -1599,24 +1430,15 @@ impl<'p, 'a> Builder<'p, 'a> {
             }
             Node::Enum { class, case } => {
                 self.charge(class.len() + case.len(), at)?;
-                PhpValue::Enum {
-                    class: (*class).to_owned(),
-                    case: (*case).to_owned(),
-                }
+                PhpValue::Enum { class: (*class).to_owned(), case: (*case).to_owned() }
             }
             Node::Custom { class, data } => {
                 self.charge(class.len() + data.len(), at)?;
-                PhpValue::Custom {
-                    class: (*class).to_owned(),
-                    data: data.to_vec(),
-                }
+                PhpValue::Custom { class: (*class).to_owned(), data: data.to_vec() }
             }
             Node::Array(items) | Node::Object { props: items, .. } => {
                 if depth >= MAX_DEPTH {
-                    return Err(PhpError::TooDeep {
-                        offset: at,
-                        limit: MAX_DEPTH,
-                    });
+                    return Err(PhpError::TooDeep { offset: at, limit: MAX_DEPTH });
                 }
                 let out = match node {
                     Node::Object { class, .. } => {
@@ -1629,12 +1451,7 @@ impl<'p, 'a> Builder<'p, 'a> {
                     }
                     _ => Partial::Array(Vec::with_capacity(items.len()), None),
                 };
-                return Ok(Started::Open(Building {
-                    children: items,
-                    next: 0,
-                    at,
-                    out,
-                }));
+                return Ok(Started::Open(Building { children: items, next: 0, at, out }));
             }
             Node::Ref { .. } => return Err(Self::internal(at)),
         };
@@ -1672,17 +1489,13 @@ mod tests {
 
     fn un(input: impl AsRef<[u8]>) -> PhpValue {
         let input = input.as_ref();
-        unserialize(input)
-            .unwrap_or_else(|e| panic!("{e} in {:?}", input.escape_ascii().to_string()))
+        unserialize(input).unwrap_or_else(|e| panic!("{e} in {:?}", input.escape_ascii().to_string()))
     }
 
     fn err(input: impl AsRef<[u8]>) -> PhpError {
         let input = input.as_ref();
         match unserialize(input) {
-            Ok(v) => panic!(
-                "expected an error for {:?}, got {v:?}",
-                input.escape_ascii().to_string()
-            ),
+            Ok(v) => panic!("expected an error for {:?}, got {v:?}", input.escape_ascii().to_string()),
             Err(e) => e,
         }
     }
@@ -1691,10 +1504,7 @@ mod tests {
     fn round_trip(input: impl AsRef<[u8]>) -> PhpValue {
         let input = input.as_ref();
         let v = un(input);
-        assert_eq!(
-            serialize(&v).escape_ascii().to_string(),
-            input.escape_ascii().to_string()
-        );
+        assert_eq!(serialize(&v).escape_ascii().to_string(), input.escape_ascii().to_string());
         v
     }
 
@@ -1707,13 +1517,7 @@ mod tests {
     }
 
     fn list(items: Vec<PhpValue>) -> PhpValue {
-        PhpValue::Array(
-            items
-                .into_iter()
-                .enumerate()
-                .map(|(i, v)| (ArrayKey::Int(i as i64), v))
-                .collect(),
-        )
+        PhpValue::Array(items.into_iter().enumerate().map(|(i, v)| (ArrayKey::Int(i as i64), v)).collect())
     }
 
     #[test]
@@ -1731,26 +1535,14 @@ mod tests {
         assert_eq!(props[2].name, "opts");
         assert_eq!(props[2].visibility, Visibility::Protected);
         assert_eq!(props[3].name, "n");
-        assert_eq!(
-            props[3].visibility,
-            Visibility::Private {
-                class: "App\\Jobs\\ProcessPodcast".into()
-            }
-        );
+        assert_eq!(props[3].visibility, Visibility::Private { class: "App\\Jobs\\ProcessPodcast".into() });
 
         // 20 characters, 21 bytes.
         let title = job.property("title").unwrap().as_str().unwrap();
         assert_eq!(title, "Épisode 1 / \"quoted\"");
         assert_eq!(title.chars().count(), 20);
         assert_eq!(title.len(), 21);
-        assert_eq!(
-            job.property("opts")
-                .unwrap()
-                .property("a")
-                .unwrap()
-                .as_i64(),
-            Some(1)
-        );
+        assert_eq!(job.property("opts").unwrap().property("a").unwrap().as_i64(), Some(1));
         assert_eq!(job.property("n").unwrap().as_i64(), Some(0));
         assert!(job.property("missing").is_none());
 
@@ -1795,12 +1587,7 @@ mod tests {
         assert_eq!(props.len(), 16);
         let last = props.last().unwrap();
         assert_eq!(last.name, "fakeBatch");
-        assert_eq!(
-            last.visibility,
-            Visibility::Private {
-                class: "App\\Jobs\\NoSM".into()
-            }
-        );
+        assert_eq!(last.visibility, Visibility::Private { class: "App\\Jobs\\NoSM".into() });
         assert_eq!(last.mangled_name(), b"\0App\\Jobs\\NoSM\0fakeBatch");
         assert_eq!(job.property("tries").unwrap().as_i64(), Some(5));
         assert_eq!(job.property("queue").unwrap().as_str(), Some("q1"));
@@ -1814,10 +1601,7 @@ mod tests {
         let head = round_trip(CHAIN_HEAD);
         let uuid = "7d6c9a51-1f0e-4a43-9c83-9d5f3a7f0b21";
         assert_eq!(head.property("batchId").unwrap().as_str(), Some(uuid));
-        assert_eq!(
-            head.property("chainQueue").unwrap().as_str(),
-            Some("imports")
-        );
+        assert_eq!(head.property("chainQueue").unwrap().as_str(), Some("imports"));
         let chained = head.property("chained").unwrap().as_array().unwrap();
         assert_eq!(chained.len(), 1);
         assert_eq!(chained[0].0, ArrayKey::Int(0));
@@ -1828,10 +1612,7 @@ mod tests {
         assert_eq!(link.property("title").unwrap().as_str(), Some("c2"));
         assert_eq!(link.property("batchId").unwrap().as_str(), Some(uuid));
         // Rebuilding the link with the helper gives PHP's bytes.
-        let rebuilt = object(
-            "App\\Jobs\\Batched",
-            vec![("title".into(), s("c2")), ("batchId".into(), s(uuid))],
-        );
+        let rebuilt = object("App\\Jobs\\Batched", vec![("title".into(), s("c2")), ("batchId".into(), s(uuid))]);
         assert_eq!(serialize(&rebuilt), link_bytes);
     }
 
@@ -1839,20 +1620,11 @@ mod tests {
     fn enum_datetime_float_and_self_reference() {
         let j = round_trip(J);
         assert_eq!(j.class_name(), Some("J"));
-        assert_eq!(
-            j.property("s"),
-            Some(&PhpValue::Enum {
-                class: "S".into(),
-                case: "A".into()
-            })
-        );
+        assert_eq!(j.property("s"), Some(&PhpValue::Enum { class: "S".into(), case: "A".into() }));
         assert_eq!(j.property("s").unwrap().class_name(), Some("S"));
         let d = j.property("d").unwrap();
         assert_eq!(d.class_name(), Some("DateTimeImmutable"));
-        assert_eq!(
-            d.property("date").unwrap().as_str(),
-            Some("2026-01-01 00:00:00.000000")
-        );
+        assert_eq!(d.property("date").unwrap().as_str(), Some("2026-01-01 00:00:00.000000"));
         assert_eq!(d.property("timezone_type").unwrap().as_i64(), Some(3));
         assert_eq!(j.property("f"), Some(&PhpValue::Float(1.5)));
         // `$j->o = $j`: a cycle, kept as a reference to slot 1.
@@ -1862,10 +1634,7 @@ mod tests {
         // Backed enums serialize by case name too.
         assert_eq!(
             round_trip(r#"E:11:"Suit:Hearts";"#),
-            PhpValue::Enum {
-                class: "Suit".into(),
-                case: "Hearts".into()
-            }
+            PhpValue::Enum { class: "Suit".into(), case: "Hearts".into() }
         );
     }
 
@@ -1876,13 +1645,7 @@ mod tests {
         assert_eq!(mi.class, "App\\Models\\User");
         assert!(mi.is_collection());
         assert_eq!(mi.id, list(vec![PhpValue::Int(1), PhpValue::Int(2)]));
-        let ids: Vec<i64> = mi
-            .id
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(|(_, v)| v.as_i64())
-            .collect();
+        let ids: Vec<i64> = mi.id.as_array().unwrap().iter().filter_map(|(_, v)| v.as_i64()).collect();
         assert_eq!(ids, [1, 2]);
         assert_eq!(mi.connection.as_deref(), Some("default"));
 
@@ -1892,10 +1655,7 @@ mod tests {
             vec![
                 ("class".into(), s("App\\Models\\Cv")),
                 ("id".into(), s("9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d")),
-                (
-                    "relations".into(),
-                    list(vec![s("user"), s("sections.items")]),
-                ),
+                ("relations".into(), list(vec![s("user"), s("sections.items")])),
                 ("connection".into(), PhpValue::Null),
                 ("collectionClass".into(), PhpValue::Null),
             ],
@@ -1906,29 +1666,15 @@ mod tests {
         assert_eq!(mi.relations, ["user", "sections.items"]);
         assert_eq!(mi.connection, None);
         // A ModelIdentifier without the fields is not one.
-        assert!(
-            object(MODEL_IDENTIFIER_CLASS, vec![])
-                .model_identifier()
-                .is_none()
-        );
+        assert!(object(MODEL_IDENTIFIER_CLASS, vec![]).model_identifier().is_none());
     }
 
     #[test]
     fn private_properties_of_parent_and_child() {
         let bar = round_trip(BAR);
         let props = bar.properties().unwrap();
-        assert_eq!(
-            props[2].visibility,
-            Visibility::Private {
-                class: "Foo".into()
-            }
-        );
-        assert_eq!(
-            props[3].visibility,
-            Visibility::Private {
-                class: "Bar".into()
-            }
-        );
+        assert_eq!(props[2].visibility, Visibility::Private { class: "Foo".into() });
+        assert_eq!(props[3].visibility, Visibility::Private { class: "Bar".into() });
         // Both are called `priv`; the lookup returns the last.
         assert_eq!(bar.property("priv").unwrap().as_str(), Some("bar"));
         assert_eq!(bar.property("prot").unwrap().as_i64(), Some(2));
@@ -1941,14 +1687,8 @@ mod tests {
         assert_eq!(round_trip("b:1;").as_bool(), Some(true));
         assert_eq!(round_trip("i:0;"), PhpValue::Int(0));
         assert_eq!(round_trip("i:-42;"), PhpValue::Int(-42));
-        assert_eq!(
-            round_trip("i:9223372036854775807;"),
-            PhpValue::Int(i64::MAX)
-        );
-        assert_eq!(
-            round_trip("i:-9223372036854775808;"),
-            PhpValue::Int(i64::MIN)
-        );
+        assert_eq!(round_trip("i:9223372036854775807;"), PhpValue::Int(i64::MAX));
+        assert_eq!(round_trip("i:-9223372036854775808;"), PhpValue::Int(i64::MIN));
         assert_eq!(un("i:+5;"), PhpValue::Int(5));
         assert_eq!(un("i:-0;"), PhpValue::Int(0));
         assert_eq!(un("i:007;"), PhpValue::Int(7));
@@ -1975,8 +1715,7 @@ mod tests {
     #[test]
     fn utf8_lengths_are_bytes() {
         // From php 8.2: serialize(["Épisode", "日本語", "😀"]) and a UTF-8 key.
-        let php =
-            "a:4:{i:0;s:8:\"Épisode\";i:1;s:9:\"日本語\";i:2;s:4:\"😀\";s:3:\"ké\";s:2:\"é\";}";
+        let php = "a:4:{i:0;s:8:\"Épisode\";i:1;s:9:\"日本語\";i:2;s:4:\"😀\";s:3:\"ké\";s:2:\"é\";}";
         let v = round_trip(php);
         assert_eq!(v.as_array().unwrap()[1].1.as_str(), Some("日本語"));
         assert_eq!(v.property("ké").unwrap().as_str(), Some("é"));
@@ -1989,10 +1728,7 @@ mod tests {
         assert_eq!(serialize(&built), php.as_bytes());
         // A character count instead of a byte count is an error, not a silent misread.
         let e = err("s:7:\"Épisode\";");
-        assert_eq!(
-            e.to_string(),
-            "invalid PHP serialization at byte 12: expected '\"', found 'e'"
-        );
+        assert_eq!(e.to_string(), "invalid PHP serialization at byte 12: expected '\"', found 'e'");
     }
 
     #[test]
@@ -2015,10 +1751,7 @@ mod tests {
         // Nested, and a numeric-string key stays as written.
         let v = round_trip(r#"a:2:{s:1:"5";a:1:{i:0;a:0:{}}i:6;b:1;}"#);
         assert_eq!(v.as_array().unwrap()[0].0, skey("5"));
-        assert_eq!(
-            v.property("5").unwrap(),
-            &list(vec![PhpValue::Array(vec![])])
-        );
+        assert_eq!(v.property("5").unwrap(), &list(vec![PhpValue::Array(vec![])]));
         // Duplicate keys are kept; lookup returns the last (PHP overwrites).
         let v = round_trip(r#"a:2:{s:1:"a";i:1;s:1:"a";i:2;}"#);
         assert_eq!(v.property("a"), Some(&PhpValue::Int(2)));
@@ -2029,10 +1762,7 @@ mod tests {
         // Integer keys (ArrayObject's __serialize data) become public numeric names;
         // PHP reads `s:1:"0"` the same way.
         let v = un(r#"O:11:"ArrayObject":4:{i:0;i:0;i:1;a:2:{i:0;i:1;i:1;i:2;}i:2;a:0:{}i:3;N;}"#);
-        assert_eq!(
-            v.property("1"),
-            Some(&list(vec![PhpValue::Int(1), PhpValue::Int(2)]))
-        );
+        assert_eq!(v.property("1"), Some(&list(vec![PhpValue::Int(1), PhpValue::Int(2)])));
         assert_eq!(
             serialize(&v),
             br#"O:11:"ArrayObject":4:{s:1:"0";i:0;s:1:"1";a:2:{i:0;i:1;i:1;i:2;}s:1:"2";a:0:{}s:1:"3";N;}"#
@@ -2042,25 +1772,13 @@ mod tests {
             let (name, vis) = demangle_property_name(raw);
             assert_eq!((name.as_bytes(), vis), (raw, Visibility::Public));
         }
-        assert_eq!(
-            demangle_property_name(b"\0*\0x"),
-            ("x".into(), Visibility::Protected)
-        );
-        assert_eq!(
-            demangle_property_name(b"\0A\0b\0c"),
-            ("b\0c".into(), Visibility::Private { class: "A".into() })
-        );
+        assert_eq!(demangle_property_name(b"\0*\0x"), ("x".into(), Visibility::Protected));
+        assert_eq!(demangle_property_name(b"\0A\0b\0c"), ("b\0c".into(), Visibility::Private { class: "A".into() }));
         let v = round_trip(b"O:8:\"stdClass\":1:{s:3:\"\0*\0\";i:1;}");
         assert_eq!(v.property("\0*\0"), Some(&PhpValue::Int(1)));
         // Custom (C:) payloads are opaque.
         let c = round_trip(r#"a:2:{i:0;C:3:"Ser":5:{a;b}}}i:1;C:11:"ArrayObject":0:{}}"#);
-        assert_eq!(
-            c.as_array().unwrap()[0].1,
-            PhpValue::Custom {
-                class: "Ser".into(),
-                data: b"a;b}}".to_vec()
-            }
-        );
+        assert_eq!(c.as_array().unwrap()[0].1, PhpValue::Custom { class: "Ser".into(), data: b"a;b}}".to_vec() });
         assert_eq!(c.as_array().unwrap()[1].1.class_name(), Some("ArrayObject"));
     }
 
@@ -2104,9 +1822,7 @@ mod tests {
             let token = format!("d:{text};");
             assert_eq!(serialize(&PhpValue::Float(f)), token.as_bytes());
             let back = un(&token);
-            let PhpValue::Float(g) = back else {
-                panic!("{back:?}")
-            };
+            let PhpValue::Float(g) = back else { panic!("{back:?}") };
             assert_eq!(g.to_bits(), f.to_bits(), "{token}");
         }
         assert_eq!(serialize(&PhpValue::Float(f64::NAN)), b"d:NAN;");
@@ -2126,20 +1842,11 @@ mod tests {
         ] {
             assert_eq!(un(format!("d:{text};")), PhpValue::Float(want), "{text}");
         }
-        for bad in [
-            "+INF", "-NAN", "inf", "1e", ".", "1e+", "--1", "1.2.3", "1e5e5", "INFNAN", "NA",
-            "-NAN", "",
-        ] {
+        for bad in ["+INF", "-NAN", "inf", "1e", ".", "1e+", "--1", "1.2.3", "1e5e5", "INFNAN", "NA", "-NAN", ""] {
             let e = err(format!("d:{bad};"));
-            assert!(
-                matches!(e, PhpError::Invalid { offset: 2, .. }),
-                "{bad}: {e}"
-            );
+            assert!(matches!(e, PhpError::Invalid { offset: 2, .. }), "{bad}: {e}");
         }
-        assert_eq!(
-            err("d:0x1A;").to_string(),
-            "invalid PHP serialization at byte 3: unexpected 'x' in a float"
-        );
+        assert_eq!(err("d:0x1A;").to_string(), "invalid PHP serialization at byte 3: unexpected 'x' in a float");
     }
 
     // ---- back-references (vectors from php 8.2) ----
@@ -2149,16 +1856,10 @@ mod tests {
         // $x = new stdClass; serialize([$x, $x, 1, $x])
         let v = un(r#"a:4:{i:0;O:8:"stdClass":0:{}i:1;r:2;i:2;i:1;i:3;r:2;}"#);
         let empty = object("stdClass", vec![]);
-        assert_eq!(
-            v,
-            list(vec![empty.clone(), empty.clone(), PhpValue::Int(1), empty])
-        );
+        assert_eq!(v, list(vec![empty.clone(), empty.clone(), PhpValue::Int(1), empty]));
         // The same enum case twice is also written as r: by PHP.
         let v = un(r#"a:3:{i:0;E:3:"S:A";i:1;r:2;i:2;r:2;}"#);
-        let a = PhpValue::Enum {
-            class: "S".into(),
-            case: "A".into(),
-        };
+        let a = PhpValue::Enum { class: "S".into(), case: "A".into() };
         assert_eq!(v, list(vec![a.clone(), a.clone(), a]));
     }
 
@@ -2166,9 +1867,7 @@ mod tests {
     fn reference_numbering_counts_every_value_but_not_keys_or_capital_r() {
         // $s = "str"; serialize([1, [2, 3], &$s, &$s, $x, $x]): slots 1 root, 2 i:1,
         // 3 inner array, 4 i:2, 5 i:3, 6 "str"; R:6 takes no slot; 7 the object; r:7.
-        let v = un(
-            r#"a:6:{i:0;i:1;i:1;a:2:{i:0;i:2;i:1;i:3;}i:2;s:3:"str";i:3;R:6;i:4;O:8:"stdClass":0:{}i:5;r:7;}"#,
-        );
+        let v = un(r#"a:6:{i:0;i:1;i:1;a:2:{i:0;i:2;i:1;i:3;}i:2;s:3:"str";i:3;R:6;i:4;O:8:"stdClass":0:{}i:5;r:7;}"#);
         let items = v.as_array().unwrap();
         assert_eq!(items[3].1, s("str"));
         assert_eq!(items[5].1, object("stdClass", vec![]));
@@ -2177,10 +1876,7 @@ mod tests {
         assert_eq!(v.as_array().unwrap()[3].1.class_name(), Some("B"));
         // ... and R: tokens do not: slot 3 is the r: itself, which PHP rejects.
         let e = err(r#"a:3:{i:0;i:7;i:1;R:2;i:2;r:3;}"#);
-        assert_eq!(
-            e.to_string(),
-            "invalid PHP serialization at byte 25: back-reference r:3 points at itself"
-        );
+        assert_eq!(e.to_string(), "invalid PHP serialization at byte 25: back-reference r:3 points at itself");
         let e = err(r#"a:3:{i:0;i:7;i:1;R:2;i:2;r:4;}"#);
         assert_eq!(
             e.to_string(),
@@ -2189,10 +1885,7 @@ mod tests {
         // Keys never count: a key's value is the next slot.
         assert_eq!(
             un(r#"a:2:{s:1:"k";i:5;s:1:"l";R:2;}"#),
-            PhpValue::Array(vec![
-                (skey("k"), PhpValue::Int(5)),
-                (skey("l"), PhpValue::Int(5))
-            ])
+            PhpValue::Array(vec![(skey("k"), PhpValue::Int(5)), (skey("l"), PhpValue::Int(5))])
         );
     }
 
@@ -2214,10 +1907,7 @@ mod tests {
             "invalid PHP serialization at byte 9: back-reference r:1 to an enclosing array (PHP only allows R: there)"
         );
         assert!(matches!(err("r:1;"), PhpError::Invalid { offset: 0, .. }));
-        assert!(matches!(
-            err("a:1:{i:0;r:0;}"),
-            PhpError::Invalid { offset: 9, .. }
-        ));
+        assert!(matches!(err("a:1:{i:0;r:0;}"), PhpError::Invalid { offset: 9, .. }));
         // Copying an `r:` that was itself a cycle keeps the cycle.
         let v = un(r#"O:8:"stdClass":2:{s:1:"a";r:1;s:1:"b";r:2;}"#);
         assert_eq!(v.property("b"), Some(&PhpValue::Reference(1)));
@@ -2231,10 +1921,7 @@ mod tests {
             r#"a:3:{s:1:"x";O:8:"stdClass":1:{s:1:"v";a:3:{i:0;i:1;i:1;i:2;i:2;i:3;}}s:1:"y";r:2;s:1:"z";O:8:"stdClass":1:{s:4:"self";r:8;}}"#,
         );
         assert_eq!(v.property("x"), v.property("y"));
-        assert_eq!(
-            v.property("z").unwrap().property("self"),
-            Some(&PhpValue::Reference(12))
-        );
+        assert_eq!(v.property("z").unwrap().property("self"), Some(&PhpValue::Reference(12)));
         // What php 8.2 writes for the same shape with two distinct objects:
         assert_eq!(
             serialize(&v),
@@ -2272,70 +1959,25 @@ mod tests {
     #[test]
     fn error_messages_name_the_byte_offset() {
         let cases: &[(&[u8], &str)] = &[
-            (
-                b"",
-                "truncated PHP serialization at byte 0: expected a value",
-            ),
-            (
-                b"x",
-                "invalid PHP serialization at byte 0: unknown type 'x'",
-            ),
-            (
-                b"a:1:{i:0;x",
-                "invalid PHP serialization at byte 9: unknown type 'x'",
-            ),
-            (
-                b"a:1:{i:0;\0",
-                "invalid PHP serialization at byte 9: unknown type '\\x00'",
-            ),
-            (
-                b"i:12",
-                "truncated PHP serialization at byte 4: expected ';'",
-            ),
-            (
-                b"i:12x",
-                "invalid PHP serialization at byte 4: expected ';', found 'x'",
-            ),
-            (
-                b"i:",
-                "truncated PHP serialization at byte 2: expected digits of an integer",
-            ),
-            (
-                b"i:99999999999999999999;",
-                "invalid PHP serialization at byte 2: integer out of 64-bit range",
-            ),
-            (
-                b"i:9223372036854775808;",
-                "invalid PHP serialization at byte 2: integer out of 64-bit range",
-            ),
-            (
-                b"b:2;",
-                "invalid PHP serialization at byte 2: expected '0' or '1', found '2'",
-            ),
-            (
-                b"N;;",
-                "invalid PHP serialization at byte 2: unexpected trailing data ';' after the value",
-            ),
+            (b"", "truncated PHP serialization at byte 0: expected a value"),
+            (b"x", "invalid PHP serialization at byte 0: unknown type 'x'"),
+            (b"a:1:{i:0;x", "invalid PHP serialization at byte 9: unknown type 'x'"),
+            (b"a:1:{i:0;\0", "invalid PHP serialization at byte 9: unknown type '\\x00'"),
+            (b"i:12", "truncated PHP serialization at byte 4: expected ';'"),
+            (b"i:12x", "invalid PHP serialization at byte 4: expected ';', found 'x'"),
+            (b"i:", "truncated PHP serialization at byte 2: expected digits of an integer"),
+            (b"i:99999999999999999999;", "invalid PHP serialization at byte 2: integer out of 64-bit range"),
+            (b"i:9223372036854775808;", "invalid PHP serialization at byte 2: integer out of 64-bit range"),
+            (b"b:2;", "invalid PHP serialization at byte 2: expected '0' or '1', found '2'"),
+            (b"N;;", "invalid PHP serialization at byte 2: unexpected trailing data ';' after the value"),
             (
                 b"s:9:\"abc\";",
                 "truncated PHP serialization at byte 10: expected 9-byte string starting at byte 5 (4 bytes missing)",
             ),
-            (
-                b"s:5:\"abc\";",
-                "truncated PHP serialization at byte 10: expected '\"'",
-            ),
-            (
-                b"s:5:\"abc\";xx",
-                "invalid PHP serialization at byte 10: expected '\"', found 'x'",
-            ),
-            (
-                b"s:-1:\"\";",
-                "invalid PHP serialization at byte 2: expected digits of string length, found '-'",
-            ),
-            (
-                b"s:99999999999999999999999:\"",
-                "invalid PHP serialization at byte 2: string length is too large",
-            ),
+            (b"s:5:\"abc\";", "truncated PHP serialization at byte 10: expected '\"'"),
+            (b"s:5:\"abc\";xx", "invalid PHP serialization at byte 10: expected '\"', found 'x'"),
+            (b"s:-1:\"\";", "invalid PHP serialization at byte 2: expected digits of string length, found '-'"),
+            (b"s:99999999999999999999999:\"", "invalid PHP serialization at byte 2: string length is too large"),
             (
                 b"a:2:{i:0;N;}",
                 "invalid PHP serialization at byte 11: array key must be an integer or a string, found type '}'",
@@ -2344,34 +1986,16 @@ mod tests {
                 b"a:1:{N;i:1;}",
                 "invalid PHP serialization at byte 5: array key must be an integer or a string, found type 'N'",
             ),
-            (
-                b"a:1:{i:0;N;",
-                "truncated PHP serialization at byte 11: expected '}'",
-            ),
-            (
-                b"a:0:{}}",
-                "invalid PHP serialization at byte 6: unexpected trailing data '}' after the value",
-            ),
-            (
-                b"O:3:\"a-b\":0:{}",
-                "invalid PHP serialization at byte 1: invalid class name \"a-b\"",
-            ),
-            (
-                b"O:4:\"\\Foo\":0:{}",
-                "invalid PHP serialization at byte 1: invalid class name \"\\\\Foo\"",
-            ),
-            (
-                b"O:0:\"\":0:{}",
-                "invalid PHP serialization at byte 1: invalid class name \"\"",
-            ),
+            (b"a:1:{i:0;N;", "truncated PHP serialization at byte 11: expected '}'"),
+            (b"a:0:{}}", "invalid PHP serialization at byte 6: unexpected trailing data '}' after the value"),
+            (b"O:3:\"a-b\":0:{}", "invalid PHP serialization at byte 1: invalid class name \"a-b\""),
+            (b"O:4:\"\\Foo\":0:{}", "invalid PHP serialization at byte 1: invalid class name \"\\\\Foo\""),
+            (b"O:0:\"\":0:{}", "invalid PHP serialization at byte 1: invalid class name \"\""),
             (
                 b"O:1:\"A\":1:{d:1;N;}",
                 "invalid PHP serialization at byte 11: property name must be an integer or a string, found type 'd'",
             ),
-            (
-                b"E:2:\"SA\";",
-                "invalid PHP serialization at byte 1: invalid enum name \"SA\" (expected \"Class:Case\")",
-            ),
+            (b"E:2:\"SA\";", "invalid PHP serialization at byte 1: invalid enum name \"SA\" (expected \"Class:Case\")"),
             (
                 b"E:4:\"S::A\";",
                 "invalid PHP serialization at byte 1: invalid enum name \"S::A\" (expected \"Class:Case\")",
@@ -2380,14 +2004,8 @@ mod tests {
                 b"C:1:\"A\":5:{ab}",
                 "truncated PHP serialization at byte 14: expected 5-byte custom object data starting at byte 11 (2 bytes missing)",
             ),
-            (
-                b"o:8:\"stdClass\":0:{}",
-                "invalid PHP serialization at byte 0: unknown type 'o'",
-            ),
-            (
-                b"S:1:\"\\4x\";",
-                "invalid PHP serialization at byte 5: expected two hex digits after '\\'",
-            ),
+            (b"o:8:\"stdClass\":0:{}", "invalid PHP serialization at byte 0: unknown type 'o'"),
+            (b"S:1:\"\\4x\";", "invalid PHP serialization at byte 5: expected two hex digits after '\\'"),
         ];
         for (input, want) in cases {
             assert_eq!(err(input).to_string(), *want, "{}", input.escape_ascii());
@@ -2400,25 +2018,12 @@ mod tests {
     #[test]
     fn declared_counts_do_not_allocate() {
         // Fails at once at the end of the input, without reserving 10^9 entries.
-        for input in [
-            "a:999999999:{",
-            "O:1:\"A\":999999999:{",
-            "a:18446744073709551615:{i:0;N;",
-        ] {
+        for input in ["a:999999999:{", "O:1:\"A\":999999999:{", "a:18446744073709551615:{i:0;N;"] {
             assert!(matches!(err(input), PhpError::Truncated { .. }), "{input}");
         }
-        assert!(matches!(
-            err("s:18446744073709551615:\"x\";"),
-            PhpError::Truncated { .. }
-        ));
-        assert!(matches!(
-            err("C:1:\"A\":18446744073709551615:{}"),
-            PhpError::Truncated { .. }
-        ));
-        assert!(matches!(
-            err("a:18446744073709551616:{"),
-            PhpError::Invalid { .. }
-        ));
+        assert!(matches!(err("s:18446744073709551615:\"x\";"), PhpError::Truncated { .. }));
+        assert!(matches!(err("C:1:\"A\":18446744073709551615:{}"), PhpError::Truncated { .. }));
+        assert!(matches!(err("a:18446744073709551616:{"), PhpError::Invalid { .. }));
     }
 
     fn nested(levels: usize) -> String {
@@ -2430,26 +2035,13 @@ mod tests {
         let ok = un(nested(MAX_DEPTH));
         assert_eq!(serialize(&ok), nested(MAX_DEPTH).as_bytes());
         let e = err(nested(MAX_DEPTH + 1));
-        assert_eq!(
-            e,
-            PhpError::TooDeep {
-                offset: 9 * MAX_DEPTH,
-                limit: MAX_DEPTH
-            }
-        );
+        assert_eq!(e, PhpError::TooDeep { offset: 9 * MAX_DEPTH, limit: MAX_DEPTH });
         // Far deeper input: an error, not a stack overflow.
         assert!(matches!(err(nested(200_000)), PhpError::TooDeep { .. }));
-        assert!(matches!(
-            err("O:1:\"A\":1:{s:1:\"a\";".repeat(100_000)),
-            PhpError::TooDeep { .. }
-        ));
+        assert!(matches!(err("O:1:\"A\":1:{s:1:\"a\";".repeat(100_000)), PhpError::TooDeep { .. }));
         // Copies cannot exceed the limit either: a 400-deep array referenced 400 levels down.
         let deep = nested(400);
-        let input = format!(
-            "a:2:{{i:0;{deep}i:1;{}r:2;{}}}",
-            "a:1:{i:0;".repeat(400),
-            "}".repeat(400)
-        );
+        let input = format!("a:2:{{i:0;{deep}i:1;{}r:2;{}}}", "a:1:{i:0;".repeat(400), "}".repeat(400));
         assert!(matches!(err(input), PhpError::TooDeep { .. }));
     }
 
@@ -2467,10 +2059,7 @@ mod tests {
         assert!(matches!(e, PhpError::TooLarge { .. }), "{e}");
         assert!(started.elapsed() < std::time::Duration::from_secs(20));
         // A handful of ordinary copies is fine.
-        let ok = un(format!(
-            "a:3:{{i:0;s:1000:\"{}\";i:1;r:2;i:2;r:2;}}",
-            "x".repeat(1000)
-        ));
+        let ok = un(format!("a:3:{{i:0;s:1000:\"{}\";i:1;r:2;i:2;r:2;}}", "x".repeat(1000)));
         assert_eq!(ok.as_array().unwrap().len(), 3);
         // A long chain of r: to r: does not recurse.
         let mut chain = String::from("a:100001:{i:0;O:1:\"A\":0:{}");
@@ -2538,10 +2127,7 @@ mod tests {
     fn round_trip_or_expanded(payload: &[u8]) {
         let v = un(payload);
         let out = serialize(&v);
-        if !payload
-            .windows(2)
-            .any(|w| w == b"r:" || w == b"R:" || w == b"S:")
-        {
+        if !payload.windows(2).any(|w| w == b"r:" || w == b"R:" || w == b"S:") {
             assert_eq!(out, payload);
         }
         assert_eq!(serialize(&un(&out)), out);
@@ -2554,13 +2140,7 @@ mod tests {
         for i in 0..100_000 {
             let len = rng.below(if i % 10 == 0 { 200 } else { 40 });
             let bytes: Vec<u8> = (0..len)
-                .map(|_| {
-                    if rng.below(8) == 0 {
-                        rng.next() as u8
-                    } else {
-                        alphabet[rng.below(alphabet.len())]
-                    }
-                })
+                .map(|_| if rng.below(8) == 0 { rng.next() as u8 } else { alphabet[rng.below(alphabet.len())] })
                 .collect();
             let _ = exercise(&bytes);
         }
@@ -2570,18 +2150,7 @@ mod tests {
     fn mutated_payloads_never_panic() {
         let mut rng = Rng(0xD1B5_4A32_D192_ED03);
         let corpus = corpus();
-        let splice = [
-            &b"r:1;"[..],
-            b"R:2;",
-            b"a:1:{",
-            b"}",
-            b"s:",
-            b";",
-            b"i:-",
-            b"E:3:\"S:A\";",
-            b"9999",
-            b"\0",
-        ];
+        let splice = [&b"r:1;"[..], b"R:2;", b"a:1:{", b"}", b"s:", b";", b"i:-", b"E:3:\"S:A\";", b"9999", b"\0"];
         let mut parsed = 0;
         for _ in 0..30_000 {
             let mut input = corpus[rng.below(corpus.len())].clone();
@@ -2617,16 +2186,7 @@ mod tests {
     fn accessors() {
         assert_eq!(s("42").as_i64(), Some(42));
         assert_eq!(s("-7").as_i64(), Some(-7));
-        for bad in [
-            "",
-            "-",
-            "4 2",
-            " 42",
-            "4.2",
-            "+4",
-            "99999999999999999999",
-            "abc",
-        ] {
+        for bad in ["", "-", "4 2", " 42", "4.2", "+4", "99999999999999999999", "abc"] {
             assert_eq!(s(bad).as_i64(), None, "{bad}");
         }
         assert_eq!(PhpValue::Float(1.0).as_i64(), None);
@@ -2637,19 +2197,8 @@ mod tests {
         assert!(!PhpValue::Bool(false).is_null());
         assert_eq!(PhpValue::Int(1).class_name(), None);
         assert_eq!(PhpValue::Int(1).property("x"), None);
-        assert_eq!(
-            PhpValue::Custom {
-                class: "C".into(),
-                data: vec![]
-            }
-            .class_name(),
-            Some("C")
-        );
-        let p = Property {
-            name: "opts".into(),
-            visibility: Visibility::Protected,
-            value: PhpValue::Null,
-        };
+        assert_eq!(PhpValue::Custom { class: "C".into(), data: vec![] }.class_name(), Some("C"));
+        let p = Property { name: "opts".into(), visibility: Visibility::Protected, value: PhpValue::Null };
         assert_eq!(p.mangled_name(), b"\0*\0opts");
     }
 
@@ -2660,10 +2209,7 @@ mod tests {
             vec![
                 ("cvId".into(), PhpValue::Int(42)),
                 ("locale".into(), s("fr")),
-                (
-                    "options".into(),
-                    PhpValue::from_json(&serde_json::json!({"dpi": 300, "color": true})),
-                ),
+                ("options".into(), PhpValue::from_json(&serde_json::json!({"dpi": 300, "color": true}))),
             ],
         );
         assert_eq!(
@@ -2701,25 +2247,14 @@ mod tests {
         assert_eq!(v.property("5").unwrap().as_str(), Some("int key"));
         assert_eq!(
             v.property("x").unwrap(),
-            &list(vec![
-                PhpValue::Int(1),
-                PhpValue::Float(2.5),
-                PhpValue::Null,
-                PhpValue::Bool(true),
-                s("s")
-            ])
+            &list(vec![PhpValue::Int(1), PhpValue::Float(2.5), PhpValue::Null, PhpValue::Bool(true), s("s")])
         );
-        assert_eq!(
-            v.property("big"),
-            Some(&PhpValue::Float(12345678901234567890.0))
-        );
+        assert_eq!(v.property("big"), Some(&PhpValue::Float(12345678901234567890.0)));
         assert_eq!(v.property("f"), Some(&PhpValue::Float(2.0)));
         assert_eq!(v.property(""), Some(&PhpValue::Array(vec![])));
         // What PHP writes for json_decode('[1, 2.0, 1e2, 12345678901234567890, -0.0, "x", null, true, {"a":{}}]', true):
-        let j: serde_json::Value = serde_json::from_str(
-            r#"[1, 2.0, 1e2, 12345678901234567890, -0.0, "x", null, true, {"a":{}}]"#,
-        )
-        .unwrap();
+        let j: serde_json::Value =
+            serde_json::from_str(r#"[1, 2.0, 1e2, 12345678901234567890, -0.0, "x", null, true, {"a":{}}]"#).unwrap();
         assert_eq!(
             serialize(&PhpValue::from_json(&j)),
             br#"a:9:{i:0;i:1;i:1;d:2;i:2;d:100;i:3;d:1.2345678901234567E+19;i:4;d:-0;i:5;s:1:"x";i:6;N;i:7;b:1;i:8;a:1:{s:1:"a";a:0:{}}}"#
@@ -2731,10 +2266,7 @@ mod tests {
         let v = un(r#"a:2:{i:1;s:1:"a";i:0;s:1:"b";}"#);
         assert_eq!(v.to_json(), serde_json::json!({"1": "a", "0": "b"}));
         assert_eq!(un("a:0:{}").to_json(), serde_json::json!([]));
-        assert_eq!(
-            un(r#"C:3:"Ser":3:{abc}"#).to_json(),
-            serde_json::json!({"@class": "Ser", "@data": "abc"})
-        );
+        assert_eq!(un(r#"C:3:"Ser":3:{abc}"#).to_json(), serde_json::json!({"@class": "Ser", "@data": "abc"}));
         // Round trip JSON → PHP → JSON for list/int-keyed data.
         let j = serde_json::json!({"a": [1, {"b": null}], "c": "d"});
         assert_eq!(PhpValue::from_json(&j).to_json(), j);
@@ -2743,10 +2275,7 @@ mod tests {
     // ---- against the real php binary (skipped when php-cli is not installed) ----
 
     fn php_available() -> bool {
-        std::process::Command::new("php")
-            .arg("-v")
-            .output()
-            .is_ok_and(|o| o.status.success())
+        std::process::Command::new("php").arg("-v").output().is_ok_and(|o| o.status.success())
     }
 
     fn hex(b: &[u8]) -> String {
@@ -2772,13 +2301,8 @@ mod tests {
                 },
                 Property {
                     name: "priv".into(),
-                    visibility: Visibility::Private {
-                        class: "Foo".into(),
-                    },
-                    value: PhpValue::Enum {
-                        class: "S".into(),
-                        case: "B".into(),
-                    },
+                    visibility: Visibility::Private { class: "Foo".into() },
+                    value: PhpValue::Enum { class: "S".into(), case: "B".into() },
                 },
             ],
         };
@@ -2798,21 +2322,10 @@ mod tests {
             (
                 "[INF, -INF, 1e25, 1.5e-7, 100.0, 1e16, 1e17, 0.00001, 0.0001, 5e-324]",
                 list(
-                    [
-                        f64::INFINITY,
-                        f64::NEG_INFINITY,
-                        1e25,
-                        1.5e-7,
-                        100.0,
-                        1e16,
-                        1e17,
-                        0.00001,
-                        0.0001,
-                        5e-324,
-                    ]
-                    .into_iter()
-                    .map(PhpValue::Float)
-                    .collect(),
+                    [f64::INFINITY, f64::NEG_INFINITY, 1e25, 1.5e-7, 100.0, 1e16, 1e17, 0.00001, 0.0001, 5e-324]
+                        .into_iter()
+                        .map(PhpValue::Float)
+                        .collect(),
                 ),
             ),
             (
@@ -2864,10 +2377,7 @@ mod tests {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        cases.push((
-            &float_expr,
-            list(floats.into_iter().map(PhpValue::Float).collect()),
-        ));
+        cases.push((&float_expr, list(floats.into_iter().map(PhpValue::Float).collect())));
 
         let script = r#"<?php
 enum S { case A; case B; }
@@ -2889,10 +2399,8 @@ echo $failed ? "FAILED\n" : "OK\n";
         std::fs::create_dir_all(&dir).unwrap();
         let script_path = dir.join("check.php");
         std::fs::write(&script_path, script).unwrap();
-        let input: String = cases
-            .iter()
-            .map(|(expr, v)| format!("{}\t{}\n", hex(expr.as_bytes()), hex(&serialize(v))))
-            .collect();
+        let input: String =
+            cases.iter().map(|(expr, v)| format!("{}\t{}\n", hex(expr.as_bytes()), hex(&serialize(v)))).collect();
         let mut child = std::process::Command::new("php")
             .arg(&script_path)
             .stdin(std::process::Stdio::piped())
@@ -2902,20 +2410,11 @@ echo $failed ? "FAILED\n" : "OK\n";
             .unwrap();
         {
             use std::io::Write;
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(input.as_bytes())
-                .unwrap();
+            child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
         }
         let out = child.wait_with_output().unwrap();
         let _ = std::fs::remove_dir_all(&dir);
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            stdout.ends_with("OK\n"),
-            "{stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(stdout.ends_with("OK\n"), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     }
 }

@@ -28,7 +28,9 @@ impl Default for WorkerDefaults {
 pub enum AfterException {
     Fail,
     /// Release, unless `maxExceptions` says otherwise, after `delay` seconds.
-    Release { delay: i64 },
+    Release {
+        delay: i64,
+    },
 }
 
 /// `maxTries` in force: the payload's, else `--tries`.

@@ -127,8 +127,15 @@ impl StoreError {
                 let code = e.code();
                 matches!(
                     code.as_deref(),
-                    Some("40001") | Some("40P01") | Some("1213") | Some("1205") | Some("5") | Some("6")
-                        | Some("517") | Some("261") | Some("262")
+                    Some("40001")
+                        | Some("40P01")
+                        | Some("1213")
+                        | Some("1205")
+                        | Some("5")
+                        | Some("6")
+                        | Some("517")
+                        | Some("261")
+                        | Some("262")
                 )
             }
             StoreError::Database(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_)) => true,
@@ -160,6 +167,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// Inserts jobs as Laravel's push/bulk does (`attempts` 0, `reserved_at` NULL, `created_at` now).
     async fn push(&self, jobs: &[NewJob], now: i64) -> Result<()>;
+
+    /// Deletes every job of a queue, reserved or not (`queue:clear`); returns how many.
+    async fn clear_queue(&self, queue: &str) -> Result<u64>;
 
     /// Per queue pending / delayed / reserved counts.
     async fn queue_size(&self, queue: &str, now: i64) -> Result<QueueSize>;
@@ -225,10 +235,7 @@ pub async fn connect(url: &DatabaseUrl, max_connections: u32) -> Result<Arc<dyn 
 
 /// `failed_jobs.failed_at` as Laravel writes it: `YYYY-MM-DD HH:MM:SS` in UTC (the default app timezone).
 pub fn failed_at_string(now: i64) -> String {
-    chrono::DateTime::from_timestamp(now, 0)
-        .unwrap_or_default()
-        .format("%Y-%m-%d %H:%M:%S")
-        .to_string()
+    chrono::DateTime::from_timestamp(now, 0).unwrap_or_default().format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
 /// Splits completions into what each statement needs. Shared by the dialects so the rules
@@ -289,11 +296,7 @@ pub(crate) fn exception_text(outcome: &Outcome) -> &str {
 
 /// The PHP-serialized integer stored in a cache counter (`i:3;`); anything else reads as 0.
 pub(crate) fn parse_cache_int(value: &str) -> i64 {
-    value
-        .strip_prefix("i:")
-        .and_then(|v| v.strip_suffix(';'))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
+    value.strip_prefix("i:").and_then(|v| v.strip_suffix(';')).and_then(|v| v.parse().ok()).unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -13,8 +13,8 @@ use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
 use sqlx::{ConnectOptions, MySql, QueryBuilder, Row};
 
 use super::{
-    CompleteReport, Completion, CompletionPlan, Dialect, NewJob, QueueSize, ReservedJob, Result, Store,
-    exception_text, failed_at_string, padded_len, parse_cache_int, release_delay,
+    CompleteReport, Completion, CompletionPlan, Dialect, NewJob, QueueSize, ReservedJob, Result, Store, exception_text,
+    failed_at_string, padded_len, parse_cache_int, release_delay,
 };
 
 pub struct MySqlStore {
@@ -27,20 +27,20 @@ pub struct MySqlStore {
 pub fn supports_skip_locked(version: &str) -> bool {
     let is_mariadb = version.to_ascii_lowercase().contains("mariadb");
     let version = version.strip_prefix("5.5.5-").unwrap_or(version);
-    let numbers: Vec<u32> = version
-        .split(|c: char| !c.is_ascii_digit())
-        .take(3)
-        .map(|n| n.parse().unwrap_or(0))
-        .collect();
-    let v = (numbers.first().copied().unwrap_or(0), numbers.get(1).copied().unwrap_or(0), numbers.get(2).copied().unwrap_or(0));
+    let numbers: Vec<u32> =
+        version.split(|c: char| !c.is_ascii_digit()).take(3).map(|n| n.parse().unwrap_or(0)).collect();
+    let v = (
+        numbers.first().copied().unwrap_or(0),
+        numbers.get(1).copied().unwrap_or(0),
+        numbers.get(2).copied().unwrap_or(0),
+    );
     if is_mariadb { v >= (10, 6, 0) } else { v >= (8, 0, 1) }
 }
 
 impl MySqlStore {
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
-        let options = MySqlConnectOptions::from_str(url)?
-            .charset("utf8mb4")
-            .log_statements(tracing::log::LevelFilter::Trace);
+        let options =
+            MySqlConnectOptions::from_str(url)?.charset("utf8mb4").log_statements(tracing::log::LevelFilter::Trace);
         let pool = MySqlPoolOptions::new().max_connections(max_connections).connect_with(options).await?;
         let version: String = sqlx::query_scalar("SELECT VERSION()").fetch_one(&pool).await?;
         Ok(MySqlStore { pool, skip_locked: supports_skip_locked(&version) })
@@ -147,7 +147,8 @@ impl Store for MySqlStore {
             qb.build().execute(&mut *tx).await?;
         }
 
-        let releases: Vec<&Completion> = plan.releases.iter().copied().filter(|c| deleted.contains(&c.job.id)).collect();
+        let releases: Vec<&Completion> =
+            plan.releases.iter().copied().filter(|c| deleted.contains(&c.job.id)).collect();
         if !releases.is_empty() {
             let mut qb = QueryBuilder::<MySql>::new(
                 "INSERT INTO jobs (queue, attempts, reserved_at, available_at, created_at, payload) ",
@@ -163,7 +164,8 @@ impl Store for MySqlStore {
             qb.build().persistent(false).execute(&mut *tx).await?;
         }
 
-        let failures: Vec<&Completion> = plan.failures.iter().copied().filter(|c| deleted.contains(&c.job.id)).collect();
+        let failures: Vec<&Completion> =
+            plan.failures.iter().copied().filter(|c| deleted.contains(&c.job.id)).collect();
         if !failures.is_empty() {
             let failed_at = failed_at_string(now);
             let mut qb = QueryBuilder::<MySql>::new(
@@ -193,11 +195,20 @@ impl Store for MySqlStore {
                 "INSERT INTO jobs (queue, attempts, reserved_at, available_at, created_at, payload) ",
             );
             qb.push_values(chunk, |mut b, j| {
-                b.push_bind(&j.queue).push("0").push("NULL").push_bind(j.available_at).push_bind(now).push_bind(&j.payload);
+                b.push_bind(&j.queue)
+                    .push("0")
+                    .push("NULL")
+                    .push_bind(j.available_at)
+                    .push_bind(now)
+                    .push_bind(&j.payload);
             });
             qb.build().persistent(false).execute(&self.pool).await?;
         }
         Ok(())
+    }
+
+    async fn clear_queue(&self, queue: &str) -> Result<u64> {
+        Ok(sqlx::query("DELETE FROM jobs WHERE queue = ?").bind(queue).execute(&self.pool).await?.rows_affected())
     }
 
     async fn queue_size(&self, queue: &str, now: i64) -> Result<QueueSize> {
@@ -213,7 +224,11 @@ impl Store for MySqlStore {
         .bind(queue)
         .fetch_one(&self.pool)
         .await?;
-        Ok(QueueSize { pending: row.try_get("pending")?, delayed: row.try_get("delayed")?, reserved: row.try_get("reserved")? })
+        Ok(QueueSize {
+            pending: row.try_get("pending")?,
+            delayed: row.try_get("delayed")?,
+            reserved: row.try_get("reserved")?,
+        })
     }
 
     async fn cache_get(&self, key: &str, now: i64) -> Result<Option<String>> {

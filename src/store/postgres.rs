@@ -10,8 +10,8 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions, Row};
 
 use super::{
-    CompleteReport, Completion, CompletionPlan, Dialect, NewJob, QueueSize, ReservedJob, Result, Store,
-    exception_text, failed_at_string, parse_cache_int, release_delay,
+    CompleteReport, Completion, CompletionPlan, Dialect, NewJob, QueueSize, ReservedJob, Result, Store, exception_text,
+    failed_at_string, parse_cache_int, release_delay,
 };
 
 pub struct PgStore {
@@ -42,9 +42,8 @@ impl PgStore {
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
         let options = PgConnectOptions::from_str(url)?.log_statements(tracing::log::LevelFilter::Trace);
         let pool = PgPoolOptions::new().max_connections(max_connections).connect_with(options).await?;
-        let version: i32 = sqlx::query_scalar("SELECT current_setting('server_version_num')::int")
-            .fetch_one(&pool)
-            .await?;
+        let version: i32 =
+            sqlx::query_scalar("SELECT current_setting('server_version_num')::int").fetch_one(&pool).await?;
         let reserve_sql = if version >= 90500 { RESERVE_SKIP_LOCKED } else { RESERVE_FOR_UPDATE };
         Ok(PgStore { pool, reserve_sql })
     }
@@ -111,7 +110,8 @@ impl Store for PgStore {
         .into_iter()
         .collect();
 
-        let releases: Vec<&Completion> = plan.releases.iter().copied().filter(|c| deleted.contains(&c.job.id)).collect();
+        let releases: Vec<&Completion> =
+            plan.releases.iter().copied().filter(|c| deleted.contains(&c.job.id)).collect();
         if !releases.is_empty() {
             let queues: Vec<&str> = releases.iter().map(|c| c.job.queue.as_str()).collect();
             let attempts: Vec<i16> = releases.iter().map(|c| c.job.attempts.min(i16::MAX as i64) as i16).collect();
@@ -131,7 +131,8 @@ impl Store for PgStore {
             .await?;
         }
 
-        let failures: Vec<&Completion> = plan.failures.iter().copied().filter(|c| deleted.contains(&c.job.id)).collect();
+        let failures: Vec<&Completion> =
+            plan.failures.iter().copied().filter(|c| deleted.contains(&c.job.id)).collect();
         if !failures.is_empty() {
             let uuids: Vec<&str> = failures.iter().map(|c| c.uuid.as_str()).collect();
             let queues: Vec<&str> = failures.iter().map(|c| c.job.queue.as_str()).collect();
@@ -178,6 +179,10 @@ impl Store for PgStore {
         Ok(())
     }
 
+    async fn clear_queue(&self, queue: &str) -> Result<u64> {
+        Ok(sqlx::query("DELETE FROM jobs WHERE queue = $1").bind(queue).execute(&self.pool).await?.rows_affected())
+    }
+
     async fn queue_size(&self, queue: &str, now: i64) -> Result<QueueSize> {
         let row = sqlx::query(
             "SELECT \
@@ -190,16 +195,19 @@ impl Store for PgStore {
         .bind(now as i32)
         .fetch_one(&self.pool)
         .await?;
-        Ok(QueueSize { pending: row.try_get("pending")?, delayed: row.try_get("delayed")?, reserved: row.try_get("reserved")? })
+        Ok(QueueSize {
+            pending: row.try_get("pending")?,
+            delayed: row.try_get("delayed")?,
+            reserved: row.try_get("reserved")?,
+        })
     }
 
     async fn cache_get(&self, key: &str, now: i64) -> Result<Option<String>> {
-        let value: Option<String> =
-            sqlx::query_scalar("SELECT value FROM cache WHERE key = $1 AND expiration > $2")
-                .bind(key)
-                .bind(now)
-                .fetch_optional(&self.pool)
-                .await?;
+        let value: Option<String> = sqlx::query_scalar("SELECT value FROM cache WHERE key = $1 AND expiration > $2")
+            .bind(key)
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(value.map(decode_cache_value))
     }
 

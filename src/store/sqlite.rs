@@ -11,8 +11,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use sqlx::{ConnectOptions, QueryBuilder, Row, Sqlite};
 
 use super::{
-    CompleteReport, Completion, CompletionPlan, Dialect, NewJob, QueueSize, ReservedJob, Result, Store,
-    exception_text, failed_at_string, padded_len, parse_cache_int, release_delay,
+    CompleteReport, Completion, CompletionPlan, Dialect, NewJob, QueueSize, ReservedJob, Result, Store, exception_text,
+    failed_at_string, padded_len, parse_cache_int, release_delay,
 };
 
 pub struct SqliteStore {
@@ -115,7 +115,8 @@ impl Store for SqliteStore {
             }
         }
 
-        let releases: Vec<&Completion> = plan.releases.iter().copied().filter(|c| deleted.contains(&c.job.id)).collect();
+        let releases: Vec<&Completion> =
+            plan.releases.iter().copied().filter(|c| deleted.contains(&c.job.id)).collect();
         for chunk in releases.chunks(INSERT_CHUNK) {
             let mut qb = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO jobs (queue, attempts, reserved_at, available_at, created_at, payload) ",
@@ -131,7 +132,8 @@ impl Store for SqliteStore {
             qb.build().persistent(false).execute(&mut *tx).await?;
         }
 
-        let failures: Vec<&Completion> = plan.failures.iter().copied().filter(|c| deleted.contains(&c.job.id)).collect();
+        let failures: Vec<&Completion> =
+            plan.failures.iter().copied().filter(|c| deleted.contains(&c.job.id)).collect();
         let failed_at = failed_at_string(now);
         for chunk in failures.chunks(INSERT_CHUNK) {
             let mut qb = QueryBuilder::<Sqlite>::new(
@@ -162,12 +164,21 @@ impl Store for SqliteStore {
                 "INSERT INTO jobs (queue, attempts, reserved_at, available_at, created_at, payload) ",
             );
             qb.push_values(chunk, |mut b, j| {
-                b.push_bind(&j.queue).push("0").push("NULL").push_bind(j.available_at).push_bind(now).push_bind(&j.payload);
+                b.push_bind(&j.queue)
+                    .push("0")
+                    .push("NULL")
+                    .push_bind(j.available_at)
+                    .push_bind(now)
+                    .push_bind(&j.payload);
             });
             qb.build().persistent(false).execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn clear_queue(&self, queue: &str) -> Result<u64> {
+        Ok(sqlx::query("DELETE FROM jobs WHERE queue = ?").bind(queue).execute(&self.pool).await?.rows_affected())
     }
 
     async fn queue_size(&self, queue: &str, now: i64) -> Result<QueueSize> {
@@ -182,7 +193,11 @@ impl Store for SqliteStore {
         .bind(now)
         .fetch_one(&self.pool)
         .await?;
-        Ok(QueueSize { pending: row.try_get("pending")?, delayed: row.try_get("delayed")?, reserved: row.try_get("reserved")? })
+        Ok(QueueSize {
+            pending: row.try_get("pending")?,
+            delayed: row.try_get("delayed")?,
+            reserved: row.try_get("reserved")?,
+        })
     }
 
     async fn cache_get(&self, key: &str, now: i64) -> Result<Option<String>> {

@@ -30,7 +30,8 @@ pub(crate) async fn run(
     while rx.recv_many(&mut pending, max_batch).await > 0 {
         let (batch, acks): (Vec<Completion>, Vec<oneshot::Sender<()>>) =
             pending.drain(..).map(|p| (p.completion, p.ack)).unzip();
-        let mut backoff = Duration::from_millis(50);
+        tracing::debug!(batch = batch.len(), "completing");
+        let mut backoff = Duration::from_millis(2);
         let mut reported = false;
         loop {
             match store.complete(&batch, &connection, unix_now()).await {
@@ -48,8 +49,11 @@ pub(crate) async fn run(
                     break;
                 }
                 Err(e) => {
-                    if !reported {
-                        tracing::error!(error = %e, jobs = batch.len(), retryable = e.is_retryable(), "cannot write job completions; retrying");
+                    if e.is_retryable() {
+                        // Deadlocks and serialization failures: retry the transaction (spec §13.1).
+                        tracing::debug!(error = %e, jobs = batch.len(), "completion hit a transient conflict; retrying");
+                    } else if !reported {
+                        tracing::error!(error = %e, jobs = batch.len(), "cannot write job completions; retrying");
                         reported = true;
                     }
                     tokio::time::sleep(backoff).await;

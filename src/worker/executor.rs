@@ -67,7 +67,9 @@ async fn decide(job: &ReservedJob, shared: &Shared, span: &tracing::Span) -> (St
     }
     let command = match Command::decode(&payload) {
         Ok(c) => Arc::new(c),
-        Err(e) => return (uuid, fail(JobError::new(exception::INVALID_PAYLOAD, e.to_string()), &payload.display_name, job)),
+        Err(e) => {
+            return (uuid, fail(JobError::new(exception::INVALID_PAYLOAD, e.to_string()), &payload.display_name, job));
+        }
     };
     let Some(handler) = shared.registry.get(&payload.class) else {
         let e = JobError::new(exception::NO_HANDLER, format!("no handler for {} in cv-worker", payload.class));
@@ -93,7 +95,9 @@ async fn decide(job: &ReservedJob, shared: &Shared, span: &tracing::Span) -> (St
         Ok(Ok(Ok(HandlerOutcome::Release { delay }))) => return (uuid, Outcome::Release { delay }),
         Ok(Ok(Ok(HandlerOutcome::Fail(e)))) => return (uuid, fail(e, &payload.display_name, job)),
         Ok(Ok(Err(e))) => (e, false),
-        Ok(Err(panic)) => (JobError::new(exception::HANDLER_PANIC, format!("handler panicked: {}", panic_message(&panic))), false),
+        Ok(Err(panic)) => {
+            (JobError::new(exception::HANDLER_PANIC, format!("handler panicked: {}", panic_message(&panic))), false)
+        }
         Err(()) => (JobError::timed_out(&payload.display_name), true),
     };
     let outcome = after_exception(error, timed_out, &payload, &uuid, job, shared).await;

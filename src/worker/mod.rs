@@ -31,6 +31,9 @@ use crate::handlers::Registry;
 use crate::protocol::policy::WorkerDefaults;
 use crate::store::{CompleteReport, Store};
 
+/// How long the fetcher may wait for more free slots when there is a backlog.
+const COALESCE: Duration = Duration::from_millis(2);
+
 /// The daemon's clock: Unix seconds, as PHP's `time()`.
 pub fn unix_now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
@@ -150,6 +153,8 @@ pub async fn run(
     let mut in_flight = JoinSet::new();
     let mut claimed: u64 = 0;
     let mut database_down = false;
+    // The last reserve filled every slot it asked for: there is more waiting.
+    let mut backlog = false;
 
     tracing::info!(queues = %options.queues.join(","), concurrency = options.concurrency, "worker started");
     loop {
@@ -171,8 +176,12 @@ pub async fn run(
             _ = shutdown.cancelled() => break,
         };
         // Let tasks whose completions were just acknowledged free their slots too, so one
-        // round trip claims for all of them.
+        // round trip claims for all of them. With a backlog, wait a moment for half the
+        // slots: fewer, fuller round trips.
         tokio::task::yield_now().await;
+        if backlog && slots.available_permits() + 1 < options.concurrency / 2 {
+            let _ = tokio::time::timeout(COALESCE, slots.acquire_many(options.concurrency as u32 / 2 - 1)).await;
+        }
         let want = remaining.min(options.concurrency as u64) as usize;
         let mut permits = vec![first];
         while permits.len() < want {
@@ -199,6 +208,14 @@ pub async fn run(
             }
         }
         if let Some(e) = fetch_error {
+            if e.is_retryable() && jobs.is_empty() {
+                // Deadlocks and lock timeouts are part of life on MySQL without SKIP LOCKED
+                // (spec §13.1): not an outage and not a job failure. Try again shortly.
+                tracing::debug!(error = %e, "reserve hit a transient conflict; retrying");
+                drop(permits);
+                sleep_or_shutdown(Duration::from_millis(5 + (now as u64 % 20)), &shutdown).await;
+                continue;
+            }
             if !database_down {
                 tracing::error!(error = %e, "cannot reserve jobs; retrying");
                 database_down = true;
@@ -215,6 +232,7 @@ pub async fn run(
         }
 
         if jobs.is_empty() {
+            backlog = false;
             drop(permits);
             if options.stop_when_empty {
                 // In-flight jobs may still release work back to the queue: wait for them,
@@ -228,6 +246,8 @@ pub async fn run(
             continue;
         }
 
+        tracing::debug!(wanted = permits.len(), claimed = jobs.len(), "reserved");
+        backlog = jobs.len() == permits.len();
         claimed += jobs.len() as u64;
         let mut permits = permits.into_iter();
         for job in jobs {

@@ -52,15 +52,15 @@ async fn admin_exec(dialect: Dialect, admin_url: &str, sql: String) {
     use sqlx::Connection;
     match dialect {
         Dialect::Postgres => {
-            let mut c = sqlx::PgConnection::connect(admin_url)
-                .await
-                .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} is required for this test and cannot be reached: {e}"));
+            let mut c = sqlx::PgConnection::connect(admin_url).await.unwrap_or_else(|e| {
+                panic!("PostgreSQL at {admin_url} is required for this test and cannot be reached: {e}")
+            });
             sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut c).await.expect("admin statement");
         }
         Dialect::Mysql => {
-            let mut c = sqlx::MySqlConnection::connect(admin_url)
-                .await
-                .unwrap_or_else(|e| panic!("MySQL/MariaDB at {admin_url} is required for this test and cannot be reached: {e}"));
+            let mut c = sqlx::MySqlConnection::connect(admin_url).await.unwrap_or_else(|e| {
+                panic!("MySQL/MariaDB at {admin_url} is required for this test and cannot be reached: {e}")
+            });
             sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut c).await.expect("admin statement");
         }
         Dialect::Sqlite => {}
@@ -108,7 +108,14 @@ impl TestDb {
             Dialect::Postgres => {
                 let pool = sqlx::PgPool::connect(&self.url).await.expect("connect");
                 let rows = sqlx::query(sql).fetch_all(&pool).await.expect("query");
-                rows.iter().map(|r| r.try_get::<i64, _>(0).or_else(|_| r.try_get::<i32, _>(0).map(i64::from)).or_else(|_| r.try_get::<i16, _>(0).map(i64::from)).expect("int")).collect()
+                rows.iter()
+                    .map(|r| {
+                        r.try_get::<i64, _>(0)
+                            .or_else(|_| r.try_get::<i32, _>(0).map(i64::from))
+                            .or_else(|_| r.try_get::<i16, _>(0).map(i64::from))
+                            .expect("int")
+                    })
+                    .collect()
             }
             Dialect::Mysql => {
                 let pool = sqlx::MySqlPool::connect(&self.url).await.expect("connect");
@@ -138,7 +145,13 @@ impl TestDb {
         match self.dialect {
             Dialect::Postgres => {
                 let pool = sqlx::PgPool::connect(&self.url).await.expect("connect");
-                sqlx::query(sql).fetch_all(&pool).await.expect("query").iter().map(|r| r.try_get::<String, _>(0).expect("text")).collect()
+                sqlx::query(sql)
+                    .fetch_all(&pool)
+                    .await
+                    .expect("query")
+                    .iter()
+                    .map(|r| r.try_get::<String, _>(0).expect("text"))
+                    .collect()
             }
             Dialect::Mysql => {
                 let pool = sqlx::MySqlPool::connect(&self.url).await.expect("connect");
@@ -147,12 +160,22 @@ impl TestDb {
                     .await
                     .expect("query")
                     .iter()
-                    .map(|r| r.try_get::<String, _>(0).or_else(|_| r.try_get::<Vec<u8>, _>(0).map(|b| String::from_utf8_lossy(&b).into_owned())).expect("text"))
+                    .map(|r| {
+                        r.try_get::<String, _>(0)
+                            .or_else(|_| r.try_get::<Vec<u8>, _>(0).map(|b| String::from_utf8_lossy(&b).into_owned()))
+                            .expect("text")
+                    })
                     .collect()
             }
             Dialect::Sqlite => {
                 let pool = sqlx::SqlitePool::connect(&self.url).await.expect("connect");
-                sqlx::query(sql).fetch_all(&pool).await.expect("query").iter().map(|r| r.try_get::<String, _>(0).expect("text")).collect()
+                sqlx::query(sql)
+                    .fetch_all(&pool)
+                    .await
+                    .expect("query")
+                    .iter()
+                    .map(|r| r.try_get::<String, _>(0).expect("text"))
+                    .collect()
             }
         }
     }
