@@ -43,11 +43,7 @@ pub struct DocumentError {
 }
 
 fn join_errors(errors: &[FieldError]) -> String {
-    errors
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("; ")
+    errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
 }
 
 /// Page size of the rendered PDF (`meta.pageSize`; A4 unless it says `Letter`).
@@ -278,20 +274,13 @@ impl CvDocument {
     pub fn from_json(value: &Value) -> Result<CvDocument, DocumentError> {
         let mut r = Reader::default();
         let doc = r.document(value);
-        if r.errors.is_empty() {
-            Ok(doc)
-        } else {
-            Err(DocumentError { errors: r.errors })
-        }
+        if r.errors.is_empty() { Ok(doc) } else { Err(DocumentError { errors: r.errors }) }
     }
 
     /// Parses JSON text (a syntax error is reported at path `$`) and validates it.
     pub fn from_json_str(text: &str) -> Result<CvDocument, DocumentError> {
         let value: Value = serde_json::from_str(text).map_err(|e| DocumentError {
-            errors: vec![FieldError {
-                path: "$".into(),
-                message: format!("not valid JSON: {e}"),
-            }],
+            errors: vec![FieldError { path: "$".into(), message: format!("not valid JSON: {e}") }],
         })?;
         Self::from_json(&value)
     }
@@ -331,19 +320,14 @@ impl PartialDate {
         let digits = |r: std::ops::Range<usize>| -> Option<u32> {
             let part = b.get(r)?;
             if part.iter().all(u8::is_ascii_digit) {
-                part.iter()
-                    .try_fold(0u32, |acc, d| Some(acc * 10 + u32::from(d - b'0')))
+                part.iter().try_fold(0u32, |acc, d| Some(acc * 10 + u32::from(d - b'0')))
             } else {
                 None
             }
         };
         let year = u16::try_from(digits(0..4)?).ok()?;
         if b.len() == 4 {
-            return Some(PartialDate {
-                year,
-                month: None,
-                day: None,
-            });
+            return Some(PartialDate { year, month: None, day: None });
         }
         if b.get(4) != Some(&b'-') {
             return None;
@@ -353,11 +337,7 @@ impl PartialDate {
             return None;
         }
         if b.len() == 7 {
-            return Some(PartialDate {
-                year,
-                month: Some(month),
-                day: None,
-            });
+            return Some(PartialDate { year, month: Some(month), day: None });
         }
         if b.get(7) != Some(&b'-') {
             return None;
@@ -367,20 +347,17 @@ impl PartialDate {
             return None;
         }
         match b.get(10) {
-            None | Some(b'T') | Some(b't') | Some(b' ') => Some(PartialDate {
-                year,
-                month: Some(month),
-                day: Some(day),
-            }),
+            None | Some(b'T') | Some(b't') | Some(b' ') => {
+                Some(PartialDate { year, month: Some(month), day: Some(day) })
+            }
             Some(_) => None,
         }
     }
 
     /// `Apr 2021`, or `2021` when there is no month.
     pub fn display(&self) -> String {
-        const MONTHS: [&str; 12] = [
-            "Jan", "Feb", "Mar", "Apr", "May", "June", "July", "Aug", "Sept", "Oct", "Nov", "Dec",
-        ];
+        const MONTHS: [&str; 12] =
+            ["Jan", "Feb", "Mar", "Apr", "May", "June", "July", "Aug", "Sept", "Oct", "Nov", "Dec"];
         match self.month {
             Some(m) => format!("{} {}", MONTHS[usize::from(m - 1)], self.year),
             None => self.year.to_string(),
@@ -401,11 +378,7 @@ pub fn date_range(start: Option<&str>, end: Option<&str>) -> Option<String> {
     match (start, end) {
         (Some(s), Some(e)) => {
             let (s, e) = (display_date(s), display_date(e));
-            if s == e {
-                Some(s)
-            } else {
-                Some(format!("{s} – {e}"))
-            }
+            if s == e { Some(s) } else { Some(format!("{s} – {e}")) }
         }
         (Some(s), None) => Some(format!("{} – Present", display_date(s))),
         (None, Some(e)) => Some(display_date(e)),
@@ -434,11 +407,7 @@ fn kind_of(v: &Value) -> &'static str {
 }
 
 fn join(path: &str, key: &str) -> String {
-    if path.is_empty() {
-        key.to_string()
-    } else {
-        format!("{path}.{key}")
-    }
+    if path.is_empty() { key.to_string() } else { format!("{path}.{key}") }
 }
 
 /// An object being read: remembers which keys the schema knows, the rest goes to `extra`.
@@ -451,11 +420,7 @@ struct Obj<'a> {
 impl Reader {
     fn err(&mut self, path: &str, message: impl Into<String>) {
         self.errors.push(FieldError {
-            path: if path.is_empty() {
-                "$".into()
-            } else {
-                path.to_string()
-            },
+            path: if path.is_empty() { "$".into() } else { path.to_string() },
             message: message.into(),
         });
     }
@@ -475,11 +440,7 @@ impl Reader {
                 None
             }
         };
-        Obj {
-            map,
-            path,
-            known: Vec::new(),
-        }
+        Obj { map, path, known: Vec::new() }
     }
 
     fn string(&mut self, o: &mut Obj<'_>, key: &'static str) -> Option<String> {
@@ -550,11 +511,9 @@ impl Reader {
 
     fn extra(o: Obj<'_>) -> Extra {
         match o.map {
-            Some(m) => m
-                .iter()
-                .filter(|(k, _)| !o.known.contains(&k.as_str()))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
+            Some(m) => {
+                m.iter().filter(|(k, _)| !o.known.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect()
+            }
             None => Extra::new(),
         }
     }
@@ -660,11 +619,7 @@ impl Reader {
         });
         let interests = self.list(&mut o, "interests", |r, v, p| {
             let mut o = r.object(Some(v), p);
-            Interest {
-                name: r.string(&mut o, "name"),
-                keywords: r.strings(&mut o, "keywords"),
-                extra: Self::extra(o),
-            }
+            Interest { name: r.string(&mut o, "name"), keywords: r.strings(&mut o, "keywords"), extra: Self::extra(o) }
         });
         let references = self.list(&mut o, "references", |r, v, p| {
             let mut o = r.object(Some(v), p);
@@ -744,18 +699,7 @@ impl Reader {
                 extra: Self::extra(o),
             }
         });
-        Basics {
-            name,
-            label,
-            image,
-            email,
-            phone,
-            url,
-            summary,
-            location,
-            profiles,
-            extra: Self::extra(o),
-        }
+        Basics { name, label, image, email, phone, url, summary, location, profiles, extra: Self::extra(o) }
     }
 
     fn meta(&mut self, mut o: Obj<'_>) -> Meta {
@@ -772,13 +716,7 @@ impl Reader {
                 PageSize::A4
             }
         };
-        Meta {
-            canonical,
-            version,
-            last_modified,
-            page_size,
-            extra: Self::extra(o),
-        }
+        Meta { canonical, version, last_modified, page_size, extra: Self::extra(o) }
     }
 }
 
@@ -828,11 +766,7 @@ mod tests {
         .expect_err("invalid");
         assert_eq!(err.errors.len(), 1);
         assert_eq!(err.errors[0].path, "work[2].startDate");
-        assert!(
-            err.to_string()
-                .contains("work[2].startDate: expected a string"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("work[2].startDate: expected a string"), "{err}");
     }
 
     #[test]
@@ -890,17 +824,13 @@ mod tests {
 
     #[test]
     fn serde_deserialize_validates_too() {
-        let err = serde_json::from_str::<CvDocument>(r#"{"work":[{"endDate":true}]}"#)
-            .expect_err("invalid");
+        let err = serde_json::from_str::<CvDocument>(r#"{"work":[{"endDate":true}]}"#).expect_err("invalid");
         assert!(err.to_string().contains("work[0].endDate: expected a string"), "{err}");
     }
 
     #[test]
     fn dates() {
-        assert_eq!(
-            PartialDate::parse("2021-04-12"),
-            Some(PartialDate { year: 2021, month: Some(4), day: Some(12) })
-        );
+        assert_eq!(PartialDate::parse("2021-04-12"), Some(PartialDate { year: 2021, month: Some(4), day: Some(12) }));
         assert_eq!(PartialDate::parse("2021").map(|d| d.display()), Some("2021".into()));
         assert_eq!(PartialDate::parse("2021-13"), None);
         assert_eq!(PartialDate::parse("April 2021"), None);
@@ -908,10 +838,7 @@ mod tests {
         assert_eq!(display_date("2026-11-27T10:00:00Z"), "Nov 2026");
         assert_eq!(display_date("Summer 2020"), "Summer 2020");
         assert_eq!(date_range(Some("2020-01"), None).as_deref(), Some("Jan 2020 – Present"));
-        assert_eq!(
-            date_range(Some("2018-09"), Some("2023-05")).as_deref(),
-            Some("Sept 2018 – May 2023")
-        );
+        assert_eq!(date_range(Some("2018-09"), Some("2023-05")).as_deref(), Some("Sept 2018 – May 2023"));
         assert_eq!(date_range(None, Some("2019")).as_deref(), Some("2019"));
         assert_eq!(date_range(Some(" "), None), None);
     }

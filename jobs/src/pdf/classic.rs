@@ -38,28 +38,20 @@ pub(crate) fn layout(c: &Content, ts: &Typesetter<'_>, page: PageGeometry) -> Ve
     }
     if !c.contacts.is_empty() {
         header.push(Row::gap(3.0));
-        let mut spans: Vec<Span> = Vec::new();
-        for (i, contact) in c.contacts.iter().enumerate() {
-            if i > 0 {
-                spans.push(ts.span("   |   ", SEPARATOR));
-            }
-            let style = if contact.uri.is_some() {
-                CONTACT
-            } else {
-                CONTACT.with_color(TEXT)
-            };
-            spans.push(match &contact.uri {
-                Some(uri) => ts.link(&contact.text, style, uri),
-                None => ts.span(&contact.text, style),
-            });
-        }
-        header.extend(ts.paragraph(&spans, x, w, Align::Center, 1.5));
+        let items: Vec<Vec<Span>> = c
+            .contacts
+            .iter()
+            .map(|contact| {
+                vec![match &contact.uri {
+                    Some(uri) => ts.link(&contact.text, CONTACT, uri),
+                    None => ts.span(&contact.text, CONTACT.with_color(TEXT)),
+                }]
+            })
+            .collect();
+        let separator = ts.span("   |   ", SEPARATOR);
+        header.extend(ts.inline_list(items, &separator, x, w, Align::Center, 1.5));
     }
-    blocks.push(Block {
-        rows: header,
-        keep_together: true,
-        ..Block::default()
-    });
+    blocks.push(Block { rows: header, keep_together: true, ..Block::default() });
 
     if !c.summary.is_empty() {
         blocks.push(heading(ts, "Summary", x, w));
@@ -114,11 +106,7 @@ pub(crate) fn layout(c: &Content, ts: &Typesetter<'_>, page: PageGeometry) -> Ve
     }
 
     let bottom = page.height - 52.0;
-    let mut pages = paginate(
-        &blocks,
-        Frame { top: 40.0, bottom },
-        Frame { top: 46.0, bottom },
-    );
+    let mut pages = paginate(&blocks, Frame { top: 40.0, bottom }, Frame { top: 46.0, bottom });
 
     // Decorations, now that the page count is known.
     let total = pages.len();
@@ -155,12 +143,7 @@ fn heading(ts: &Typesetter<'_>, title: &str, x: f32, w: f32) -> Block {
             color: ACCENT,
         });
     }
-    Block {
-        rows,
-        space_before: 11.0,
-        keep_with_next: true,
-        ..Block::default()
-    }
+    Block { rows, space_before: 11.0, keep_with_next: true, ..Block::default() }
 }
 
 fn item_spans(ts: &Typesetter<'_>, item: &Item) -> Vec<Span> {
@@ -181,11 +164,7 @@ fn item_spans(ts: &Typesetter<'_>, item: &Item) -> Vec<Span> {
 /// One entry: title line, text and bullets on the left; place and dates on the right.
 fn entry(ts: &Typesetter<'_>, e: &Entry, x: f32, w: f32) -> Block {
     let right: Vec<&String> = [&e.location, &e.date].into_iter().flatten().collect();
-    let left_w = if right.is_empty() {
-        w
-    } else {
-        w - RIGHT_COLUMN - GUTTER
-    };
+    let left_w = if right.is_empty() { w } else { w - RIGHT_COLUMN - GUTTER };
 
     let mut title = Vec::new();
     match (&e.title, &e.subtitle) {
@@ -221,21 +200,10 @@ fn entry(ts: &Typesetter<'_>, e: &Entry, x: f32, w: f32) -> Block {
 
     let mut right_rows = Vec::new();
     for text in right {
-        right_rows.extend(ts.paragraph(
-            &[ts.span(text, BODY)],
-            x + w - RIGHT_COLUMN,
-            RIGHT_COLUMN,
-            Align::Right,
-            LINE,
-        ));
+        right_rows.extend(ts.paragraph(&[ts.span(text, BODY)], x + w - RIGHT_COLUMN, RIGHT_COLUMN, Align::Right, LINE));
     }
 
-    Block {
-        rows: side_by_side(left, right_rows),
-        space_before: 8.0,
-        keep_together: true,
-        ..Block::default()
-    }
+    Block { rows: side_by_side(left, right_rows), space_before: 8.0, keep_together: true, ..Block::default() }
 }
 
 /// Zips two columns of rows into one.
@@ -256,24 +224,10 @@ pub(crate) fn side_by_side(left: Vec<Row>, right: Vec<Row>) -> Vec<Row> {
 
 /// A bullet point with a hanging indent.
 fn bullet(ts: &Typesetter<'_>, text: &str, x: f32, w: f32) -> Vec<Row> {
-    let mut rows = ts.paragraph(
-        &[ts.span(text, BODY)],
-        x + BULLET_INDENT,
-        w - BULLET_INDENT,
-        Align::Left,
-        LINE,
-    );
+    let mut rows = ts.paragraph(&[ts.span(text, BODY)], x + BULLET_INDENT, w - BULLET_INDENT, Align::Left, LINE);
     if let Some(first) = rows.first_mut() {
         let baseline = (first.height + 0.71 * BODY.size) / 2.0;
-        first.draws.insert(
-            0,
-            Draw::Text {
-                x: x + 2.0,
-                y: baseline,
-                text: "•".into(),
-                style: BODY.with_color(MUTED),
-            },
-        );
+        first.draws.insert(0, Draw::Text { x: x + 2.0, y: baseline, text: "•".into(), style: BODY.with_color(MUTED) });
     }
     rows
 }

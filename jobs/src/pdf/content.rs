@@ -81,23 +81,12 @@ fn opt(s: &Option<String>) -> Option<String> {
 }
 
 fn list(items: &[String]) -> Vec<String> {
-    items
-        .iter()
-        .filter_map(|s| non_blank(Some(s)))
-        .map(str::to_string)
-        .collect()
+    items.iter().filter_map(|s| non_blank(Some(s))).map(str::to_string).collect()
 }
 
 /// Paragraphs of a free-text field (one per non-blank line).
 fn paragraphs(s: &Option<String>) -> Vec<String> {
-    s.as_deref()
-        .map(|s| {
-            s.lines()
-                .filter_map(|l| non_blank(Some(l)))
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
+    s.as_deref().map(|s| s.lines().filter_map(|l| non_blank(Some(l))).map(str::to_string).collect()).unwrap_or_default()
 }
 
 fn joined(parts: &[Option<String>], sep: &str) -> Option<String> {
@@ -132,19 +121,13 @@ pub(crate) fn safe_uri(raw: &str) -> Option<String> {
 /// `https://www.example.com/` → `example.com`.
 pub(crate) fn display_url(url: &str) -> String {
     let u = url.trim();
-    let u = u
-        .strip_prefix("https://")
-        .or_else(|| u.strip_prefix("http://"))
-        .unwrap_or(u);
+    let u = u.strip_prefix("https://").or_else(|| u.strip_prefix("http://")).unwrap_or(u);
     let u = u.strip_prefix("www.").unwrap_or(u);
     u.trim_end_matches('/').to_string()
 }
 
 fn phone_uri(phone: &str) -> Option<String> {
-    let digits: String = phone
-        .chars()
-        .filter(|c| c.is_ascii_digit() || *c == '+')
-        .collect();
+    let digits: String = phone.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect();
     (digits.chars().filter(char::is_ascii_digit).count() >= 3).then(|| format!("tel:{digits}"))
 }
 
@@ -154,34 +137,19 @@ impl Content {
         let mut contacts = Vec::new();
         if let Some(loc) = &b.location {
             // "Stockholm, SE": the city (or, without one, the region) and the country.
-            let place = joined(
-                &[opt(&loc.city).or_else(|| opt(&loc.region)), opt(&loc.country_code)],
-                ", ",
-            );
+            let place = joined(&[opt(&loc.city).or_else(|| opt(&loc.region)), opt(&loc.country_code)], ", ");
             if let Some(text) = place {
-                contacts.push(Contact {
-                    text,
-                    uri: None,
-                });
+                contacts.push(Contact { text, uri: None });
             }
         }
         if let Some(email) = opt(&b.email) {
-            contacts.push(Contact {
-                uri: safe_uri(&format!("mailto:{email}")),
-                text: email,
-            });
+            contacts.push(Contact { uri: safe_uri(&format!("mailto:{email}")), text: email });
         }
         if let Some(phone) = opt(&b.phone) {
-            contacts.push(Contact {
-                uri: phone_uri(&phone),
-                text: phone,
-            });
+            contacts.push(Contact { uri: phone_uri(&phone), text: phone });
         }
         if let Some(url) = opt(&b.url) {
-            contacts.push(Contact {
-                uri: safe_uri(&url),
-                text: display_url(&url),
-            });
+            contacts.push(Contact { uri: safe_uri(&url), text: display_url(&url) });
         }
         for p in &b.profiles {
             let network = opt(&p.network);
@@ -194,10 +162,7 @@ impl Content {
                 (None, None, Some(net)) => net.clone(),
                 (None, None, None) => continue,
             };
-            contacts.push(Contact {
-                text,
-                uri: url,
-            });
+            contacts.push(Contact { text, uri: url });
         }
 
         let mut sections = Vec::new();
@@ -237,9 +202,7 @@ impl Content {
                     url: opt(&p.url).and_then(|u| safe_uri(&u)),
                     subtitle: joined(
                         &[
-                            (!p.roles.is_empty())
-                                .then(|| list(&p.roles).join(", "))
-                                .filter(|s| !s.is_empty()),
+                            (!p.roles.is_empty()).then(|| list(&p.roles).join(", ")).filter(|s| !s.is_empty()),
                             opt(&p.entity),
                         ],
                         ", ",
@@ -344,11 +307,7 @@ impl Content {
             "References",
             doc.references
                 .iter()
-                .map(|r| Entry {
-                    title: opt(&r.name),
-                    summary: paragraphs(&r.reference),
-                    ..Entry::default()
-                })
+                .map(|r| Entry { title: opt(&r.name), summary: paragraphs(&r.reference), ..Entry::default() })
                 .collect(),
         );
 
@@ -358,23 +317,13 @@ impl Content {
             .filter_map(|s| {
                 let keywords = list(&s.keywords).join(", ");
                 let label = opt(&s.name).or_else(|| non_blank(Some(&keywords)).map(|_| String::new()))?;
-                Some(Item {
-                    label,
-                    level: opt(&s.level),
-                    detail: non_blank(Some(&keywords)).map(str::to_string),
-                })
+                Some(Item { label, level: opt(&s.level), detail: non_blank(Some(&keywords)).map(str::to_string) })
             })
             .collect();
         let languages = doc
             .languages
             .iter()
-            .filter_map(|l| {
-                Some(Item {
-                    label: opt(&l.language)?,
-                    level: opt(&l.fluency),
-                    detail: None,
-                })
-            })
+            .filter_map(|l| Some(Item { label: opt(&l.language)?, level: opt(&l.fluency), detail: None }))
             .collect();
         let interests = doc
             .interests

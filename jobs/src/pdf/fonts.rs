@@ -100,10 +100,7 @@ impl Metrics {
     /// (see [`FontSet::clean`], which replaces them before anything is drawn).
     pub(crate) fn width(&self, text: &str, size: f32) -> f32 {
         let fallback = self.advance('?').unwrap_or(0.5);
-        text.chars()
-            .map(|c| self.advance(c).unwrap_or(fallback))
-            .sum::<f32>()
-            * size
+        text.chars().map(|c| self.advance(c).unwrap_or(fallback)).sum::<f32>() * size
     }
 }
 
@@ -118,10 +115,7 @@ static FONTS: OnceLock<Result<FontSet, String>> = OnceLock::new();
 impl FontSet {
     /// The shipped fonts; parsed on first use.
     pub(crate) fn get() -> Result<&'static FontSet, String> {
-        FONTS
-            .get_or_init(FontSet::load)
-            .as_ref()
-            .map_err(Clone::clone)
+        FONTS.get_or_init(FontSet::load).as_ref().map_err(Clone::clone)
     }
 
     fn load() -> Result<FontSet, String> {
@@ -133,8 +127,7 @@ impl FontSet {
                 .ok_or_else(|| format!("cannot parse the shipped {face:?} font"))?;
             parsed.push(font);
             metrics.push(
-                Metrics::load(face.bytes())
-                    .map_err(|e| format!("cannot read the {face:?} font's metrics: {e}"))?,
+                Metrics::load(face.bytes()).map_err(|e| format!("cannot read the {face:?} font's metrics: {e}"))?,
             );
         }
         Ok(FontSet { parsed, metrics })

@@ -19,11 +19,7 @@ pub(crate) struct Rgb(pub f32, pub f32, pub f32);
 impl Rgb {
     /// `0xRRGGBB`.
     pub(crate) const fn hex(v: u32) -> Rgb {
-        Rgb(
-            ((v >> 16) & 0xff) as f32 / 255.0,
-            ((v >> 8) & 0xff) as f32 / 255.0,
-            (v & 0xff) as f32 / 255.0,
-        )
+        Rgb(((v >> 16) & 0xff) as f32 / 255.0, ((v >> 8) & 0xff) as f32 / 255.0, (v & 0xff) as f32 / 255.0)
     }
 }
 
@@ -63,28 +59,11 @@ pub(crate) struct Span {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Draw {
     /// Text with its baseline at `y`.
-    Text {
-        x: f32,
-        y: f32,
-        text: String,
-        style: Style,
-    },
+    Text { x: f32, y: f32, text: String, style: Style },
     /// A filled rectangle with its top-left corner at (`x`, `y`).
-    Rect {
-        x: f32,
-        y: f32,
-        w: f32,
-        h: f32,
-        color: Rgb,
-    },
+    Rect { x: f32, y: f32, w: f32, h: f32, color: Rgb },
     /// A clickable area (a link annotation, drawn without a border).
-    Link {
-        x: f32,
-        y: f32,
-        w: f32,
-        h: f32,
-        uri: String,
-    },
+    Link { x: f32, y: f32, w: f32, h: f32, uri: String },
 }
 
 impl Draw {
@@ -107,10 +86,7 @@ pub(crate) struct Row {
 impl Row {
     /// An empty row, used for vertical space.
     pub(crate) fn gap(height: f32) -> Row {
-        Row {
-            height,
-            draws: Vec::new(),
-        }
+        Row { height, draws: Vec::new() }
     }
 
     /// Puts `other`'s draws into this row (side-by-side columns); the taller height wins.
@@ -136,11 +112,7 @@ impl Block {
 
     /// The height that must fit for the block to start on the current page.
     fn first_unit(&self) -> f32 {
-        if self.keep_together {
-            self.height()
-        } else {
-            self.rows.first().map_or(0.0, |r| r.height)
-        }
+        if self.keep_together { self.height() } else { self.rows.first().map_or(0.0, |r| r.height) }
     }
 }
 
@@ -160,11 +132,7 @@ pub(crate) fn paginate(blocks: &[Block], first: Frame, rest: Frame) -> Vec<Vec<D
     let mut page_has_content = false;
 
     for (i, block) in blocks.iter().enumerate() {
-        let mut space = if page_has_content {
-            block.space_before
-        } else {
-            0.0
-        };
+        let mut space = if page_has_content { block.space_before } else { 0.0 };
         let mut need = block.first_unit();
         if block.keep_with_next
             && let Some(next) = blocks.get(i + 1)
@@ -263,19 +231,12 @@ impl<'f> Typesetter<'f> {
 
     /// A span of cleaned text (see `FontSet::clean`).
     pub(crate) fn span(&self, text: &str, style: Style) -> Span {
-        Span {
-            text: self.fonts.clean(text),
-            style,
-            link: None,
-        }
+        Span { text: self.fonts.clean(text), style, link: None }
     }
 
     /// A span that is also a link to `uri`.
     pub(crate) fn link(&self, text: &str, style: Style, uri: &str) -> Span {
-        Span {
-            link: Some(uri.trim().to_string()),
-            ..self.span(text, style)
-        }
+        Span { link: Some(uri.trim().to_string()), ..self.span(text, style) }
     }
 
     pub(crate) fn width(&self, text: &str, style: Style) -> f32 {
@@ -284,11 +245,7 @@ impl<'f> Typesetter<'f> {
 
     fn words(&self, spans: &[Span]) -> Vec<Word> {
         let mut words: Vec<Word> = Vec::new();
-        let mut current = Word {
-            pieces: Vec::new(),
-            width: 0.0,
-            space_after: None,
-        };
+        let mut current = Word { pieces: Vec::new(), width: 0.0, space_after: None };
         for (si, span) in spans.iter().enumerate() {
             let metrics = self.fonts.metrics(span.style.face);
             let fallback = metrics.advance('?').unwrap_or(0.5);
@@ -299,11 +256,7 @@ impl<'f> Typesetter<'f> {
                         current.space_after = Some((si, w));
                         words.push(std::mem::replace(
                             &mut current,
-                            Word {
-                                pieces: Vec::new(),
-                                width: 0.0,
-                                space_after: None,
-                            },
+                            Word { pieces: Vec::new(), width: 0.0, space_after: None },
                         ));
                     } else if let Some(prev) = words.last_mut()
                         && prev.space_after.is_none()
@@ -336,18 +289,18 @@ impl<'f> Typesetter<'f> {
         let mut pending_space: Option<(usize, f32)> = None;
         for word in self.words(spans) {
             let space_w = pending_space.map_or(0.0, |(_, w)| w);
-            if !line.frags.is_empty() && line.width + space_w + word.width > width + 0.001 {
+            if !line.frags.is_empty() && line.width + space_w + word.width > width + 0.01 {
                 lines.push(std::mem::take(&mut line));
                 pending_space = None;
             }
-            if line.frags.is_empty() && word.width > width {
+            if line.frags.is_empty() && word.width > width + 0.01 {
                 // Break the word between characters.
                 for (si, text, _) in &word.pieces {
                     let span = &spans[*si];
                     let metrics = self.fonts.metrics(span.style.face);
                     for c in text.chars() {
                         let w = metrics.advance(c).unwrap_or(0.5) * span.style.size;
-                        if !line.frags.is_empty() && line.width + w > width {
+                        if !line.frags.is_empty() && line.width + w > width + 0.01 {
                             lines.push(std::mem::take(&mut line));
                         }
                         let mut buf = [0u8; 4];
@@ -372,20 +325,45 @@ impl<'f> Typesetter<'f> {
         lines
     }
 
-    /// Wraps `spans` into `width` starting at `x` and returns one row per line, each
-    /// `line_height` × the line's font size tall.
-    pub(crate) fn paragraph(
+    /// Lays out `items` (each a few spans, kept whole) in lines no wider than `width`, with
+    /// `separator` between neighbours on a line — never at a line's start or end.
+    pub(crate) fn inline_list(
         &self,
-        spans: &[Span],
+        items: Vec<Vec<Span>>,
+        separator: &Span,
         x: f32,
         width: f32,
         align: Align,
         line_height: f32,
     ) -> Vec<Row> {
-        self.wrap(spans, width)
-            .into_iter()
-            .map(|line| line_row(line, x, width, align, line_height))
-            .collect()
+        let measure = |spans: &[Span]| -> f32 { spans.iter().map(|s| self.width(&s.text, s.style)).sum() };
+        let sep_w = measure(std::slice::from_ref(separator));
+        let mut lines: Vec<Vec<Span>> = Vec::new();
+        let mut current: Vec<Span> = Vec::new();
+        let mut current_w = 0.0;
+        for item in items {
+            let w = measure(&item);
+            if !current.is_empty() && current_w + sep_w + w > width + 0.01 {
+                lines.push(std::mem::take(&mut current));
+                current_w = 0.0;
+            }
+            if !current.is_empty() {
+                current.push(separator.clone());
+                current_w += sep_w;
+            }
+            current_w += w;
+            current.extend(item);
+        }
+        if !current.is_empty() {
+            lines.push(current);
+        }
+        lines.iter().flat_map(|spans| self.paragraph(spans, x, width, align, line_height)).collect()
+    }
+
+    /// Wraps `spans` into `width` starting at `x` and returns one row per line, each
+    /// `line_height` × the line's font size tall.
+    pub(crate) fn paragraph(&self, spans: &[Span], x: f32, width: f32, align: Align, line_height: f32) -> Vec<Row> {
+        self.wrap(spans, width).into_iter().map(|line| line_row(line, x, width, align, line_height)).collect()
     }
 }
 
@@ -412,22 +390,13 @@ pub(crate) fn line_row(line: Line, x: f32, width: f32, align: Align, line_height
                 uri: uri.clone(),
             });
         }
-        draws.push(Draw::Text {
-            x: x0 + f.dx,
-            y: baseline,
-            text: f.text,
-            style: f.style,
-        });
+        draws.push(Draw::Text { x: x0 + f.dx, y: baseline, text: f.text, style: f.style });
     }
     Row { height, draws }
 }
 
 fn trailing_space_width(f: &Frag) -> f32 {
-    if f.text.ends_with(' ') {
-        0.26 * f.style.size
-    } else {
-        0.0
-    }
+    if f.text.ends_with(' ') { 0.26 * f.style.size } else { 0.0 }
 }
 
 #[cfg(test)]
@@ -441,10 +410,7 @@ mod tests {
     }
 
     fn texts(lines: &[Line]) -> Vec<String> {
-        lines
-            .iter()
-            .map(|l| l.frags.iter().map(|f| f.text.as_str()).collect::<String>())
-            .collect()
+        lines.iter().map(|l| l.frags.iter().map(|f| f.text.as_str()).collect::<String>()).collect()
     }
 
     #[test]
@@ -464,10 +430,7 @@ mod tests {
     fn styles_join_without_space_and_long_words_break() {
         let t = ts();
         let style = Style::new(Face::Regular, 10.0, BLACK);
-        let spans = [
-            t.span("Nexus AI", style.with_face(Face::Bold)),
-            t.span(", CTO", style),
-        ];
+        let spans = [t.span("Nexus AI", style.with_face(Face::Bold)), t.span(", CTO", style)];
         let lines = t.wrap(&spans, 500.0);
         assert_eq!(texts(&lines), ["Nexus AI, CTO"]);
         assert_eq!(lines[0].frags.len(), 2);
@@ -480,35 +443,13 @@ mod tests {
     #[test]
     fn keeps_blocks_together_and_headings_with_next() {
         let row = |h: f32| Row::gap(h);
-        let frame = Frame {
-            top: 0.0,
-            bottom: 100.0,
-        };
-        let marker = |id: f32| Row {
-            height: 10.0,
-            draws: vec![Draw::Rect {
-                x: id,
-                y: 0.0,
-                w: 1.0,
-                h: 1.0,
-                color: BLACK,
-            }],
-        };
+        let frame = Frame { top: 0.0, bottom: 100.0 };
+        let marker =
+            |id: f32| Row { height: 10.0, draws: vec![Draw::Rect { x: id, y: 0.0, w: 1.0, h: 1.0, color: BLACK }] };
         let blocks = vec![
-            Block {
-                rows: vec![row(70.0)],
-                ..Default::default()
-            },
-            Block {
-                rows: vec![marker(1.0)],
-                keep_with_next: true,
-                ..Default::default()
-            },
-            Block {
-                rows: vec![marker(2.0), row(20.0)],
-                keep_together: true,
-                ..Default::default()
-            },
+            Block { rows: vec![row(70.0)], ..Default::default() },
+            Block { rows: vec![marker(1.0)], keep_with_next: true, ..Default::default() },
+            Block { rows: vec![marker(2.0), row(20.0)], keep_together: true, ..Default::default() },
         ];
         let pages = paginate(&blocks, frame, frame);
         assert_eq!(pages.len(), 2);

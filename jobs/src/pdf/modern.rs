@@ -1,9 +1,19 @@
 //! The `modern` template: a dark band with the name across the top of page 1, a tinted
-//! sidebar with contact details, skills (with level bars), languages and interests, and a main
-//! column with the profile and the entries, each led by the role with its dates on the right.
+//! sidebar with contact details, skills, languages and interests, and a main column with the
+//! profile and the entries, each led by the role with its dates on the right.
 //!
 //! The two columns are separate flows, paginated independently; the document has as many
 //! pages as the longer one needs, and the sidebar background is drawn on every page.
+//!
+//! Reading order. Text extractors do not follow the content stream: poppler's `pdftotext`
+//! (and ATS parsers built the same way) group lines into blocks and order the blocks. Two
+//! columns of small blocks get interleaved line by line — a sidebar block with nothing beside
+//! it in the main column is widened over the main column, and sidebar/main block pairs that
+//! line up are taken for a table and read row by row. So the sidebar is set in ONE font size
+//! with baselines never more than 1.48 em apart (poppler's limit for lines of one block is
+//! 1.5 em): extractors see it as a single block beside every main-column block, and read the
+//! name band, then the whole sidebar, then the main column. Hierarchy in the sidebar comes
+//! from weight, colour and hairlines rather than from whitespace.
 
 use super::PageGeometry;
 use super::classic::side_by_side;
@@ -54,40 +64,19 @@ pub(crate) fn layout(c: &Content, ts: &Typesetter<'_>, page: PageGeometry) -> Ve
     // The header band: name and label across the full width of page 1.
     let mut header = ts.paragraph(&[ts.span(&c.name, NAME)], sx, page.width - 2.0 * sx, Align::Left, 1.15);
     if let Some(label) = &c.label {
-        header.extend(ts.paragraph(
-            &[ts.span(label, LABEL)],
-            sx,
-            page.width - 2.0 * sx,
-            Align::Left,
-            1.35,
-        ));
+        header.extend(ts.paragraph(&[ts.span(label, LABEL)], sx, page.width - 2.0 * sx, Align::Left, 1.35));
     }
     let header_h: f32 = 30.0 + header.iter().map(|r| r.height).sum::<f32>() + 22.0;
-    let mut header_draws = vec![Draw::Rect {
-        x: 0.0,
-        y: 0.0,
-        w: page.width,
-        h: header_h,
-        color: BAND,
-    }];
+    let mut header_draws = vec![Draw::Rect { x: 0.0, y: 0.0, w: page.width, h: header_h, color: BAND }];
     let mut y = 30.0;
     for row in header {
         let h = row.height;
         header_draws.extend(row.draws.into_iter().map(|d| d.moved_down(y)));
         y += h;
     }
-    header_draws.push(Draw::Rect {
-        x: sx,
-        y: y + 8.0,
-        w: 44.0,
-        h: 3.0,
-        color: BAND_ACCENT,
-    });
+    header_draws.push(Draw::Rect { x: sx, y: y + 8.0, w: 44.0, h: 3.0, color: BAND_ACCENT });
 
-    let first = Frame {
-        top: header_h + 26.0,
-        bottom,
-    };
+    let first = Frame { top: header_h + 26.0, bottom };
     let rest = Frame { top: 40.0, bottom };
     let main = paginate(&main_blocks(c, ts, mx, mw), first, rest);
     let side = paginate(&sidebar_blocks(c, ts, sx, sw), first, rest);
@@ -98,13 +87,7 @@ pub(crate) fn layout(c: &Content, ts: &Typesetter<'_>, page: PageGeometry) -> Ve
     (0..total)
         .map(|i| {
             let top = if i == 0 { header_h } else { 0.0 };
-            let mut draws = vec![Draw::Rect {
-                x: 0.0,
-                y: top,
-                w: sidebar_w,
-                h: page.height - top,
-                color: SIDEBAR_BG,
-            }];
+            let mut draws = vec![Draw::Rect { x: 0.0, y: top, w: sidebar_w, h: page.height - top, color: SIDEBAR_BG }];
             if i == 0 {
                 draws.append(&mut header_draws);
             }
@@ -152,29 +135,9 @@ fn main_blocks(c: &Content, ts: &Typesetter<'_>, x: f32, w: f32) -> Vec<Block> {
 
 /// An upper-case section title over a hairline.
 fn heading(ts: &Typesetter<'_>, title: &str, x: f32, w: f32) -> Block {
-    let mut rows = ts.paragraph(
-        &[ts.span(&title.to_uppercase(), HEADING)],
-        x,
-        w,
-        Align::Left,
-        1.4,
-    );
-    rows.push(Row {
-        height: 6.0,
-        draws: vec![Draw::Rect {
-            x,
-            y: 0.0,
-            w,
-            h: 0.6,
-            color: RULE,
-        }],
-    });
-    Block {
-        rows,
-        space_before: 14.0,
-        keep_with_next: true,
-        ..Block::default()
-    }
+    let mut rows = ts.paragraph(&[ts.span(&title.to_uppercase(), HEADING)], x, w, Align::Left, 1.4);
+    rows.push(Row { height: 6.0, draws: vec![Draw::Rect { x, y: 0.0, w, h: 0.6, color: RULE }] });
+    Block { rows, space_before: 14.0, keep_with_next: true, ..Block::default() }
 }
 
 fn entry(ts: &Typesetter<'_>, e: &Entry, x: f32, w: f32) -> Block {
@@ -183,10 +146,7 @@ fn entry(ts: &Typesetter<'_>, e: &Entry, x: f32, w: f32) -> Block {
     } else {
         (&e.title, &e.subtitle, true)
     };
-    let date_w = e
-        .date
-        .as_deref()
-        .map_or(0.0, |d| ts.width(&ts.fonts.clean(d), DATE).min(130.0));
+    let date_w = e.date.as_deref().map_or(0.0, |d| ts.width(&ts.fonts.clean(d), DATE).min(130.0));
     let lead_w = if date_w > 0.0 { w - date_w - 12.0 } else { w };
 
     let mut rows = Vec::new();
@@ -199,15 +159,7 @@ fn entry(ts: &Typesetter<'_>, e: &Entry, x: f32, w: f32) -> Block {
         let date_rows = e
             .date
             .as_deref()
-            .map(|d| {
-                ts.paragraph(
-                    &[ts.span(d, DATE)],
-                    x + w - date_w,
-                    date_w,
-                    Align::Right,
-                    LINE * 10.2 / DATE.size,
-                )
-            })
+            .map(|d| ts.paragraph(&[ts.span(d, DATE)], x + w - date_w, date_w, Align::Right, LINE * 10.2 / DATE.size))
             .unwrap_or_default();
         rows.extend(side_by_side(lead_rows, date_rows));
     } else if let Some(d) = &e.date {
@@ -231,53 +183,28 @@ fn entry(ts: &Typesetter<'_>, e: &Entry, x: f32, w: f32) -> Block {
         rows.extend(ts.paragraph(&[ts.span(p, BODY)], x, w, Align::Left, LINE));
     }
     for b in &e.bullets {
-        let mut lines = ts.paragraph(
-            &[ts.span(b, BODY)],
-            x + BULLET_INDENT,
-            w - BULLET_INDENT,
-            Align::Left,
-            LINE,
-        );
+        let mut lines = ts.paragraph(&[ts.span(b, BODY)], x + BULLET_INDENT, w - BULLET_INDENT, Align::Left, LINE);
         if let Some(first) = lines.first_mut() {
             let baseline = (first.height + 0.71 * BODY.size) / 2.0;
-            first.draws.insert(
-                0,
-                Draw::Text {
-                    x: x + 1.5,
-                    y: baseline,
-                    text: "•".into(),
-                    style: BODY.with_color(ACCENT),
-                },
-            );
+            first
+                .draws
+                .insert(0, Draw::Text { x: x + 1.5, y: baseline, text: "•".into(), style: BODY.with_color(ACCENT) });
         }
         rows.extend(lines);
     }
     if !e.tags.is_empty() {
         rows.extend(ts.paragraph(
-            &[ts.span(
-                &e.tags.join(" · "),
-                BODY.with_face(Face::Italic).with_color(MUTED),
-            )],
+            &[ts.span(&e.tags.join(" · "), BODY.with_face(Face::Italic).with_color(MUTED))],
             x,
             w,
             Align::Left,
             LINE,
         ));
     }
-    Block {
-        rows,
-        space_before: 9.0,
-        keep_together: true,
-        ..Block::default()
-    }
+    Block { rows, space_before: 9.0, keep_together: true, ..Block::default() }
 }
 
-/// The sidebar is set in one size with baselines never more than 1.5 em apart, so that
-/// text extractors (poppler's `pdftotext`, and ATS parsers built like it) see it as ONE
-/// block beside the main column and read it whole, before the main column — rather than
-/// interleaving the two columns line by line, which they do as soon as the sidebar breaks
-/// into blocks that line up with blocks of the main column. Hierarchy comes from weight,
-/// colour and rules instead of whitespace.
+/// The sidebar's one font size (see the module docs on reading order).
 const SB_SIZE: f32 = 9.0;
 const SB_ROW: f32 = 1.17 * SB_SIZE;
 /// The most extra space allowed between two sidebar lines (pitch ≤ 1.48 em; poppler's limit
@@ -339,27 +266,15 @@ fn sb_heading(ts: &Typesetter<'_>, title: &str, x: f32, w: f32, first: bool) -> 
         let baseline = (row.height + 0.71 * SB_SIZE) / 2.0;
         let cap_top = baseline - 0.71 * SB_SIZE;
         let above = baseline - SB_ROW - SB_MAX_EXTRA + 0.293 * SB_SIZE;
-        row.draws.push(Draw::Rect {
-            x,
-            y: (cap_top + above) / 2.0 - 0.3,
-            w,
-            h: 0.6,
-            color: SB_RULE,
-        });
+        row.draws.push(Draw::Rect { x, y: (cap_top + above) / 2.0 - 0.3, w, h: 0.6, color: SB_RULE });
     }
-    Block {
-        rows,
-        space_before: SB_MAX_EXTRA,
-        keep_with_next: true,
-        ..Block::default()
-    }
+    Block { rows, space_before: SB_MAX_EXTRA, keep_with_next: true, ..Block::default() }
 }
 
 /// A skill, language or interest: the name in bold, its level on the right, keywords under it.
 fn labelled(ts: &Typesetter<'_>, item: &Item, x: f32, w: f32) -> Block {
-    let level_w = item.level.as_deref().map_or(0.0, |v| {
-        ts.width(&ts.fonts.clean(v.trim()), SB_MUTED_STYLE).min(w * 0.5) + 0.5
-    });
+    let level_w =
+        item.level.as_deref().map_or(0.0, |v| ts.width(&ts.fonts.clean(v.trim()), SB_MUTED_STYLE).min(w * 0.5) + 0.5);
     let name_w = if level_w > 0.0 { w - level_w - 6.0 } else { w };
     let name = sb_rows(ts, &[ts.span(&item.label, SB_BOLD)], x, name_w, Align::Left);
     let level = item
@@ -371,10 +286,5 @@ fn labelled(ts: &Typesetter<'_>, item: &Item, x: f32, w: f32) -> Block {
     if let Some(d) = &item.detail {
         rows.extend(sb_rows(ts, &[ts.span(d, SB_MUTED_STYLE)], x, w, Align::Left));
     }
-    Block {
-        rows,
-        space_before: SB_MAX_EXTRA - 0.2,
-        keep_together: true,
-        ..Block::default()
-    }
+    Block { rows, space_before: SB_MAX_EXTRA - 0.2, keep_together: true, ..Block::default() }
 }
