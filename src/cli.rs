@@ -35,12 +35,19 @@ pub struct Cli {
     /// Laravel's cache prefix (CACHE_PREFIX), for the max-exceptions counters.
     #[arg(long, env = "CV_WORKER_CACHE_PREFIX", default_value = "laravel-cache-", global = true)]
     pub cache_prefix: String,
+    /// Where the CV jobs write their files (PDFs under cvs/, exports under exports/).
+    #[arg(long, env = "CV_WORKER_STORAGE_ROOT", default_value = "storage", global = true)]
+    pub storage_root: std::path::PathBuf,
     #[command(subcommand)]
     pub command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Seed sample CVs, dispatch the CV jobs, work them and show what happened (start here).
+    Demo,
+    /// Render a CV document (JSON Resume) to PDF, without a database.
+    Render(RenderArgs),
     /// Create the tables that are missing (Laravel's and the CV Builder's); never alters existing ones.
     Migrate,
     /// Work the queues, like `php artisan queue:work`.
@@ -49,6 +56,10 @@ pub enum Command {
     Enqueue(EnqueueArgs),
     /// Measure throughput on no-op jobs, side by side with Laravel's `queue:work`.
     Bench(BenchArgs),
+    /// Failed jobs: list, show, retry, forget, flush, prune (artisan's queue:failed, queue:retry, …).
+    Failed(crate::failed::cli::FailedArgs),
+    /// Job batches: list, show, cancel, retry, prune (Bus::findBatch, queue:retry-batch, queue:prune-batches).
+    Batches(crate::batches::cli::BatchesArgs),
 }
 
 #[derive(Debug, Args)]
@@ -68,6 +79,18 @@ pub struct BenchArgs {
     /// The PHP binary.
     #[arg(long, default_value = "php")]
     pub php: String,
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// The CV document, a JSON Resume file.
+    pub file: std::path::PathBuf,
+    /// classic or modern.
+    #[arg(long, default_value = "classic")]
+    pub template: String,
+    /// Output file (default: the input with a .pdf extension).
+    #[arg(short, long)]
+    pub output: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -107,7 +130,19 @@ pub struct WorkArgs {
 #[derive(Debug, Args)]
 pub struct EnqueueArgs {
     /// The job class, e.g. 'App\Jobs\GenerateCvPdf'.
-    pub class: String,
+    #[arg(required_unless_present = "batch_file")]
+    pub class: Option<String>,
+    /// Dispatch the --count jobs as one Laravel batch with this name (`Bus::batch()`); prints
+    /// the batch as JSON.
+    #[arg(long)]
+    pub batch: Option<String>,
+    /// The batch lets its jobs fail without being cancelled (`->allowFailures()`).
+    #[arg(long)]
+    pub allow_failures: bool,
+    /// Dispatch a batch from a JSON file: a list of {"class", "data", "queue"?} objects
+    /// (batch name: --batch, default empty).
+    #[arg(long, conflicts_with = "class")]
+    pub batch_file: Option<std::path::PathBuf>,
     /// The command's properties as a JSON object.
     #[arg(long, default_value = "{}")]
     pub data: String,
@@ -153,6 +188,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         return Err(ConfigError("--retry-after must be at least 1 second".into()).into());
     }
     match &cli.command {
+        Command::Demo => {
+            let store = open_store(&cli, 4).await?;
+            let raw = cli.database_url.as_deref().unwrap_or(DEFAULT_DATABASE_URL);
+            crate::demo::run(store, &cli.storage_root, &store::redact_url(raw)).await?;
+        }
+        Command::Render(args) => render(args)?,
         Command::Migrate => {
             let store = open_store(&cli, 2).await?;
             store.migrate().await.context("migrating")?;
@@ -161,23 +202,33 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Work(args) => {
             let options = worker_options(&cli, args)?;
             let store = open_store(&cli, (options.concurrency as u32 / 4).clamp(2, 16) + 2).await?;
-            let registry = Arc::new(crate::handlers::builtin());
+            if let Err(e) = cv_jobs::pdf::warm_up() {
+                tracing::error!(error = %e, "cannot load the PDF fonts; CV jobs will fail");
+            }
+            let registry = Arc::new(crate::handlers::builtin(store.clone(), cli.storage_root.clone()));
             let shutdown = CancellationToken::new();
             spawn_signal_handler(shutdown.clone());
             let report = worker::run(store, registry, options, shutdown).await?;
             tracing::info!(?report, "done");
         }
         Command::Enqueue(args) => {
+            if let Some(file) = &args.batch_file {
+                let dispatches = crate::batches::cli::read_batch_file(file, &args.queue)?;
+                let store = open_store(&cli, 2).await?;
+                let name = args.batch.as_deref().unwrap_or_default();
+                return crate::batches::cli::enqueue(&*store, name, &args.queue, args.allow_failures, dispatches).await;
+            }
             let properties = match serde_json::from_str(&args.data) {
                 Ok(serde_json::Value::Object(map)) => map,
                 Ok(_) => return Err(ConfigError("--data must be a JSON object".into()).into()),
                 Err(e) => return Err(ConfigError(format!("--data is not valid JSON: {e}")).into()),
             };
-            if args.class.trim().is_empty() {
+            let class = args.class.clone().unwrap_or_default();
+            if class.trim().is_empty() {
                 return Err(ConfigError("the job class must not be empty".into()).into());
             }
             let dispatch = Dispatch {
-                class: args.class.clone(),
+                class,
                 properties,
                 queue: args.queue.clone(),
                 delay: args.delay,
@@ -187,6 +238,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 ..Dispatch::default()
             };
             let store = open_store(&cli, 2).await?;
+            if let Some(name) = &args.batch {
+                let dispatches = vec![dispatch; args.count];
+                return crate::batches::cli::enqueue(&*store, name, &args.queue, args.allow_failures, dispatches).await;
+            }
             let now = unix_now();
             let (jobs, uuids): (Vec<_>, Vec<_>) = (0..args.count).map(|_| enqueue::new_job(&dispatch, now)).unzip();
             store.push(&jobs, now).await.context("inserting the jobs")?;
@@ -207,7 +262,37 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             crate::bench::run(store, &url, &options).await?;
         }
+        Command::Failed(args) => {
+            let store = open_store(&cli, 2).await?;
+            crate::failed::cli::run(&*store, args, unix_now()).await?;
+        }
+        Command::Batches(args) => {
+            let store = open_store(&cli, 2).await?;
+            crate::batches::cli::run(&*store, args, unix_now()).await?;
+        }
     }
+    Ok(())
+}
+
+/// `cv-worker render`: JSON Resume file → PDF, the way the GenerateCvPdf job renders it.
+fn render(args: &RenderArgs) -> anyhow::Result<()> {
+    let template: cv_jobs::pdf::Template = args.template.parse().map_err(|e| ConfigError(format!("{e}")))?;
+    let text = std::fs::read_to_string(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+    let document = cv_jobs::document::CvDocument::from_json_str(&text)
+        .map_err(|e| anyhow::anyhow!("{} is not a valid CV document: {e}", args.file.display()))?;
+    let started = std::time::Instant::now();
+    let pdf = cv_jobs::pdf::render(&document, template)?;
+    let elapsed = started.elapsed();
+    let output = args.output.clone().unwrap_or_else(|| args.file.with_extension("pdf"));
+    std::fs::write(&output, &pdf.bytes).with_context(|| format!("writing {}", output.display()))?;
+    println!(
+        "{}: {} page{}, {} bytes, {:.1} ms ({template})",
+        output.display(),
+        pdf.pages,
+        if pdf.pages == 1 { "" } else { "s" },
+        pdf.bytes.len(),
+        elapsed.as_secs_f64() * 1000.0
+    );
     Ok(())
 }
 

@@ -50,6 +50,12 @@ conformance!(
     max_jobs_stops_claiming,
     drains_many_jobs_with_batched_completion,
     max_exceptions_counter_lives_in_the_cache_table,
+    batch_counters_stay_exact_under_two_workers,
+    batch_is_cancelled_on_first_failure_and_the_rest_skipped,
+    batch_retry_brings_the_counters_back,
+    batch_cancel_list_and_prune,
+    failed_jobs_list_show_forget_flush_prune,
+    failed_retry_requeues_once_with_attempts_reset,
 );
 
 const CLASS: &str = "App\\Jobs\\Probe";
@@ -156,7 +162,7 @@ async fn delete_removes_the_row(d: Dialect) {
     let j = db.store.reserve("default", 1, now, 90).await.unwrap().remove(0);
     let report = db
         .store
-        .complete(&[Completion { job: j, uuid: "u".into(), outcome: Outcome::Delete }], "database", now)
+        .complete(&[Completion { job: j, uuid: "u".into(), outcome: Outcome::Delete, batch_id: None }], "database", now)
         .await
         .unwrap();
     assert_eq!(report.deleted, 1);
@@ -175,7 +181,7 @@ async fn release_reinserts_with_attempts_and_same_bytes(d: Dialect) {
     let report = db
         .store
         .complete(
-            &[Completion { job: j, uuid: "u".into(), outcome: Outcome::Release { delay: 10 } }],
+            &[Completion { job: j, uuid: "u".into(), outcome: Outcome::Release { delay: 10 }, batch_id: None }],
             "database",
             now + 1,
         )
@@ -204,6 +210,7 @@ async fn fail_writes_a_laravel_failed_jobs_row(d: Dialect) {
         job: j,
         uuid: "7b1c1e4e-0000-4000-8000-00000000abcd".into(),
         outcome: Outcome::Fail { exception: exception.clone() },
+        batch_id: None,
     };
     assert_eq!(db.store.complete(&[c], "database", now).await.unwrap().failed, 1);
     assert_eq!(db.count("jobs").await, 0);
@@ -235,7 +242,7 @@ async fn completion_of_a_reclaimed_job_is_not_written_twice(d: Dialect) {
     let late = db
         .store
         .complete(
-            &[Completion { job: mine, uuid: "u".into(), outcome: Outcome::Release { delay: 0 } }],
+            &[Completion { job: mine, uuid: "u".into(), outcome: Outcome::Release { delay: 0 }, batch_id: None }],
             "database",
             now + 101,
         )
@@ -245,7 +252,11 @@ async fn completion_of_a_reclaimed_job_is_not_written_twice(d: Dialect) {
     assert_eq!(db.count("jobs").await, 1, "no duplicate row from the stale release");
     let done = db
         .store
-        .complete(&[Completion { job: theirs, uuid: "u".into(), outcome: Outcome::Delete }], "database", now + 102)
+        .complete(
+            &[Completion { job: theirs, uuid: "u".into(), outcome: Outcome::Delete, batch_id: None }],
+            "database",
+            now + 102,
+        )
         .await
         .unwrap();
     assert_eq!(done.deleted, 1);
@@ -598,4 +609,292 @@ async fn drains_many_jobs_with_batched_completion(d: Dialect) {
     assert!(report.released >= 20, "some jobs were retried: {}", report.released);
     assert_eq!(db.count("jobs").await, 0);
     assert_eq!(db.count("failed_jobs").await, 0);
+}
+
+// --- batches and failed jobs (issue 3) ---
+
+/// `n` dispatches of CLASS; those whose index is in `failing` carry `fail: true`.
+fn batch_dispatches(n: usize, failing: impl Fn(usize) -> bool) -> Vec<cv_worker::enqueue::Dispatch> {
+    (0..n)
+        .map(|i| {
+            let serde_json::Value::Object(properties) = json!({"i": i, "fail": failing(i)}) else { unreachable!() };
+            cv_worker::enqueue::Dispatch {
+                class: CLASS.into(),
+                properties,
+                queue: "default".into(),
+                ..Default::default()
+            }
+        })
+        .collect()
+}
+
+/// CLASS fails (an exception; tries 1 → failed) when its `fail` property is true and
+/// `failing_on` is set; every run is counted.
+fn batch_registry(calls: Arc<AtomicUsize>, failing_on: Arc<std::sync::atomic::AtomicBool>) -> Registry {
+    let mut r = Registry::new();
+    r.register_fn(CLASS, move |ctx| {
+        calls.fetch_add(1, Ordering::SeqCst);
+        let fail = failing_on.load(Ordering::SeqCst) && ctx.command.get("fail").and_then(|v| v.as_bool()) == Some(true);
+        async move { if fail { Err(JobError::runtime("batch member failed")) } else { Ok(HandlerOutcome::Done) } }
+    });
+    r
+}
+
+async fn batch_counters_stay_exact_under_two_workers(d: Dialect) {
+    let db = TestDb::migrated(d).await;
+    let now = unix_now();
+    let total = 1000;
+    let fails = |i: usize| i % 27 == 13; // 37 of 1000
+    let mut dispatches = batch_dispatches(total, fails);
+    let (batch, uuids) =
+        cv_worker::batches::create(&*db.store, "import", None, true, &mut dispatches, now).await.unwrap();
+    assert_eq!((batch.total_jobs, batch.pending_jobs, batch.failed_jobs), (1000, 1000, 0));
+    let failing: std::collections::BTreeSet<String> =
+        uuids.iter().enumerate().filter(|(i, _)| fails(*i)).map(|(_, u)| u.clone()).collect();
+    assert_eq!(failing.len(), 37);
+
+    let calls = Arc::new(AtomicUsize::new(0));
+    let failing_on = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let run_two = |stores: [Arc<dyn cv_worker::store::Store>; 2]| {
+        let calls = calls.clone();
+        let failing_on = failing_on.clone();
+        async move {
+            let mut handles = Vec::new();
+            for store in stores {
+                let registry = Arc::new(batch_registry(calls.clone(), failing_on.clone()));
+                let options = WorkerOptions { concurrency: 8, ..options(&["default"]) };
+                handles.push(tokio::spawn(async move {
+                    tokio::time::timeout(
+                        Duration::from_secs(120),
+                        worker::run(store, registry, options, CancellationToken::new()),
+                    )
+                    .await
+                    .expect("worker finished in time")
+                    .expect("worker ran")
+                }));
+            }
+            let mut reports = Vec::new();
+            for h in handles {
+                reports.push(h.await.unwrap());
+            }
+            reports
+        }
+    };
+    let reports = run_two([db.another_store().await, db.another_store().await]).await;
+    assert_eq!(reports.iter().map(|r| r.processed).sum::<u64>(), 963);
+    assert_eq!(reports.iter().map(|r| r.failed).sum::<u64>(), 37);
+    assert!(reports.iter().all(|r| r.processed > 0), "both workers took part: {reports:?}");
+    let b = cv_worker::batches::find(&*db.store, &batch.id).await.unwrap().unwrap();
+    assert_eq!((b.total_jobs, b.pending_jobs, b.failed_jobs, b.processed_jobs), (1000, 37, 37, 963));
+    assert_eq!(b.progress, 96);
+    let ids: std::collections::BTreeSet<String> = b.failed_job_ids.iter().cloned().collect();
+    assert_eq!(ids.len(), b.failed_job_ids.len(), "failed_job_ids has no duplicates");
+    assert_eq!(ids, failing);
+    assert!(b.cancelled_at.is_none() && b.finished_at.is_none(), "allowFailures: not cancelled, not finished");
+    assert_eq!(db.count("jobs").await, 0);
+    assert_eq!(db.count("failed_jobs").await, 37);
+    assert_eq!(reports.iter().map(|r| r.batches_finished).sum::<u64>(), 0);
+
+    // Retry the 37 (they succeed now): pending reaches 0 once, finished_at is set exactly once.
+    failing_on.store(false, Ordering::SeqCst);
+    let retried = cv_worker::batches::retry(&*db.store, &batch.id, unix_now()).await.unwrap();
+    assert_eq!(retried.iter().filter(|r| r.retried).count(), 37);
+    let reports = run_two([db.another_store().await, db.another_store().await]).await;
+    assert_eq!(reports.iter().map(|r| r.processed).sum::<u64>(), 37);
+    assert_eq!(reports.iter().map(|r| r.batches_finished).sum::<u64>(), 1, "finished exactly once");
+    let b = cv_worker::batches::find(&*db.store, &batch.id).await.unwrap().unwrap();
+    assert_eq!((b.pending_jobs, b.failed_jobs, b.progress), (0, 37, 100));
+    assert!(b.failed_job_ids.is_empty());
+    assert!(b.finished_at.is_some() && b.cancelled_at.is_none());
+    assert_eq!(calls.load(Ordering::SeqCst), 1037);
+    assert_eq!(db.count("failed_jobs").await, 0);
+}
+
+async fn batch_is_cancelled_on_first_failure_and_the_rest_skipped(d: Dialect) {
+    let db = TestDb::migrated(d).await;
+    let now = unix_now();
+    let mut dispatches = batch_dispatches(20, |i| i == 0);
+    let (batch, uuids) = cv_worker::batches::create(&*db.store, "", None, false, &mut dispatches, now).await.unwrap();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let registry = batch_registry(calls.clone(), Arc::new(std::sync::atomic::AtomicBool::new(true)));
+    // One slot: the failure is committed before the next job is reserved.
+    let report = work(&db, registry, WorkerOptions { concurrency: 1, ..options(&["default"]) }).await;
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "only the first job ran");
+    assert_eq!((report.processed, report.failed), (19, 1));
+    assert_eq!(db.count("jobs").await, 0, "the remaining jobs were deleted without running");
+    let b = cv_worker::batches::find(&*db.store, &batch.id).await.unwrap().unwrap();
+    // Skipped jobs count as successes (SkipIfBatchCancelled); the failed one stays pending.
+    assert_eq!((b.pending_jobs, b.failed_jobs), (1, 1));
+    assert_eq!(b.failed_job_ids, vec![uuids[0].clone()]);
+    assert!(b.cancelled() && b.finished());
+    assert_eq!(b.cancelled_at, b.finished_at);
+    assert_eq!(db.count("failed_jobs").await, 1);
+}
+
+async fn batch_retry_brings_the_counters_back(d: Dialect) {
+    let db = TestDb::migrated(d).await;
+    let now = unix_now();
+    let mut dispatches = batch_dispatches(3, |i| i == 1);
+    let (batch, uuids) = cv_worker::batches::create(&*db.store, "r", None, true, &mut dispatches, now).await.unwrap();
+    let failing_on = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let calls = Arc::new(AtomicUsize::new(0));
+    work(&db, batch_registry(calls.clone(), failing_on.clone()), options(&["default"])).await;
+    let b = cv_worker::batches::find(&*db.store, &batch.id).await.unwrap().unwrap();
+    assert_eq!((b.pending_jobs, b.failed_jobs, b.progress), (1, 1, 67));
+    assert_eq!(b.failed_job_ids, vec![uuids[1].clone()]);
+    assert!(!b.finished());
+
+    // queue:retry-batch: the failed job goes back with attempts 0 and its payload bytes.
+    let stored: Vec<String> = db.query_strings("SELECT payload FROM failed_jobs").await;
+    let retried = cv_worker::batches::retry(&*db.store, &batch.id, unix_now()).await.unwrap();
+    assert_eq!(retried.len(), 1);
+    assert!(retried[0].retried);
+    assert_eq!(db.query_strings("SELECT payload FROM jobs").await, stored);
+    assert_eq!(db.query_i64("SELECT attempts FROM jobs").await, vec![0]);
+    assert_eq!(db.count("failed_jobs").await, 0);
+    // Laravel leaves the batch row alone until the retried job completes.
+    let b = cv_worker::batches::find(&*db.store, &batch.id).await.unwrap().unwrap();
+    assert_eq!((b.pending_jobs, b.failed_jobs), (1, 1));
+
+    failing_on.store(false, Ordering::SeqCst);
+    let report = work(&db, batch_registry(calls.clone(), failing_on), options(&["default"])).await;
+    assert_eq!((report.processed, report.batches_finished), (1, 1));
+    let b = cv_worker::batches::find(&*db.store, &batch.id).await.unwrap().unwrap();
+    // pending 0, the uuid leaves failed_job_ids, failed_jobs keeps counting failure events.
+    assert_eq!((b.pending_jobs, b.failed_jobs, b.processed_jobs, b.progress), (0, 1, 3, 100));
+    assert!(b.failed_job_ids.is_empty());
+    assert!(b.finished() && !b.cancelled());
+    // Nothing left to retry.
+    let e = cv_worker::batches::retry(&*db.store, &batch.id, unix_now()).await.unwrap_err();
+    assert_eq!(e.to_string(), "The given batch does not contain any failed jobs.");
+    let e = cv_worker::batches::retry(&*db.store, "nope", unix_now()).await.unwrap_err();
+    assert_eq!(e.to_string(), "Unable to find a batch with ID [nope].");
+}
+
+async fn batch_cancel_list_and_prune(d: Dialect) {
+    use cv_worker::batches::{self, BatchPrune};
+    let db = TestDb::migrated(d).await;
+    let now = unix_now();
+    let day = 86_400;
+    let s = &*db.store;
+    let (old_cancelled, _) =
+        batches::create(s, "a", Some("q"), false, &mut batch_dispatches(2, |_| false), now - 3 * day).await.unwrap();
+    let (old_open, _) =
+        batches::create(s, "b", None, false, &mut batch_dispatches(1, |_| false), now - 3 * day).await.unwrap();
+    let (fresh, _) = batches::create(s, "c", None, false, &mut batch_dispatches(1, |_| false), now).await.unwrap();
+    assert_eq!(fresh.options, json!([]));
+    let cancelled = batches::cancel(s, &old_cancelled.id, now - 2 * day).await.unwrap();
+    assert!(cancelled.cancelled() && cancelled.finished());
+    assert_eq!(cancelled.options, json!({"queue": "q"}));
+    assert!(matches!(batches::cancel(s, "missing", now).await, Err(batches::BatchError::NotFound(_))));
+
+    // Newest first; ids are time-ordered.
+    let listed: Vec<String> = batches::list(s, 50, None).await.unwrap().into_iter().map(|b| b.name).collect();
+    assert_eq!(listed.len(), 3);
+    assert_eq!(listed[0], "c");
+    assert_eq!(batches::list(s, 1, None).await.unwrap().len(), 1);
+
+    // The cancelled batch's jobs are deleted without running.
+    let calls = Arc::new(AtomicUsize::new(0));
+    let report = work(&db, batch_registry(calls.clone(), Arc::new(false.into())), options(&["default"])).await;
+    assert_eq!(report.processed, 4);
+    assert_eq!(calls.load(Ordering::SeqCst), 2, "only the two non-cancelled batches ran");
+
+    // prune: finished (incl. cancelled) older than 24 h; --unfinished; --cancelled.
+    assert_eq!(batches::prune(s, BatchPrune::Cancelled, 24, now).await.unwrap(), 1);
+    assert!(batches::find(s, &old_cancelled.id).await.unwrap().is_none());
+    assert_eq!(batches::prune(s, BatchPrune::Unfinished, 24, now).await.unwrap(), 0, "b finished when its job ran");
+    assert_eq!(batches::prune(s, BatchPrune::Finished, 24, now).await.unwrap(), 0, "finished just now");
+    assert_eq!(batches::prune(s, BatchPrune::Finished, 0, unix_now() + 1).await.unwrap(), 2);
+    assert!(batches::find(s, &old_open.id).await.unwrap().is_none());
+}
+
+/// Fails one job of `queue` at time `at`; returns its uuid.
+async fn fail_one(db: &TestDb, queue: &str, class: &str, at: i64) -> String {
+    let raw = payload(class, json!({}));
+    let uuid = serde_json::from_str::<serde_json::Value>(&raw).unwrap()["uuid"].as_str().unwrap().to_string();
+    db.store.push(&[job(queue, raw, at)], at).await.unwrap();
+    let j = db.store.reserve(queue, 1, at, 90).await.unwrap().remove(0);
+    let c = Completion {
+        job: j,
+        uuid: uuid.clone(),
+        outcome: Outcome::Fail { exception: "RuntimeException: boom".into() },
+        batch_id: None,
+    };
+    assert_eq!(db.store.complete(&[c], "database", at).await.unwrap().failed, 1);
+    uuid
+}
+
+async fn failed_jobs_list_show_forget_flush_prune(d: Dialect) {
+    use cv_worker::failed;
+    let db = TestDb::migrated(d).await;
+    let now = unix_now();
+    let s = &*db.store;
+    let old = fail_one(&db, "a", "App\\Jobs\\Old", now - 48 * 3600).await;
+    let mid = fail_one(&db, "b", "App\\Jobs\\Mid", now - 2 * 3600).await;
+    let new = fail_one(&db, "a", CLASS, now).await;
+
+    let list = failed::list(s).await.unwrap();
+    assert_eq!(list.iter().map(|f| f.id.clone()).collect::<Vec<_>>(), vec![new.clone(), mid.clone(), old.clone()]);
+    assert_eq!(list[0].class, CLASS);
+    assert_eq!((list[1].connection.as_str(), list[1].queue.as_str()), ("database", "b"));
+    assert_eq!(list[0].failed_at, cv_worker::store::failed_at_string(now));
+    let shown = failed::show(s, &mid).await.unwrap().unwrap();
+    assert_eq!(shown.exception, "RuntimeException: boom");
+    assert!(shown.payload.contains("App\\\\Jobs\\\\Mid"));
+    assert!(failed::show(s, "nope").await.unwrap().is_none());
+
+    // queue:prune-failed --hours=24: strictly older.
+    assert_eq!(failed::prune(s, 24, now).await.unwrap(), 1);
+    assert!(failed::show(s, &old).await.unwrap().is_none());
+    // queue:flush --hours=2: failed_at <= now - 2h (inclusive).
+    assert_eq!(failed::flush(s, Some(2), now).await.unwrap(), 1);
+    assert!(failed::show(s, &mid).await.unwrap().is_none());
+    // queue:forget.
+    assert!(failed::forget(s, &new).await.unwrap());
+    assert!(!failed::forget(s, &new).await.unwrap());
+    fail_one(&db, "a", CLASS, now).await;
+    fail_one(&db, "b", CLASS, now).await;
+    assert_eq!(failed::flush(s, None, now).await.unwrap(), 2);
+    assert_eq!(db.count("failed_jobs").await, 0);
+}
+
+async fn failed_retry_requeues_once_with_attempts_reset(d: Dialect) {
+    use cv_worker::failed::{self, Selection};
+    let db = TestDb::migrated(d).await;
+    let now = unix_now();
+    let s = &*db.store;
+    let a = fail_one(&db, "qa", CLASS, now).await;
+    let b = fail_one(&db, "qb", CLASS, now).await;
+    let c = fail_one(&db, "qb", CLASS, now).await;
+    let stored = failed::show(s, &b).await.unwrap().unwrap().payload;
+
+    let ids = failed::resolve(s, &Selection::Queue("qb".into())).await.unwrap();
+    assert_eq!(ids, vec![c.clone(), b.clone()]);
+    let done = failed::retry(s, &ids, now).await.unwrap();
+    assert!(done.iter().all(|r| r.retried));
+    assert_eq!(db.query_i64("SELECT attempts FROM jobs").await, vec![0, 0]);
+    assert_eq!(db.query_i64("SELECT available_at FROM jobs WHERE queue = 'qb'").await, vec![now, now]);
+    assert!(db.query_strings("SELECT payload FROM jobs").await.contains(&stored), "payload bytes kept");
+    assert_eq!(failed::list(s).await.unwrap().len(), 1);
+    // Retrying again finds nothing: queued once.
+    let again = failed::retry(s, &[b.clone(), "nope".into()], now).await.unwrap();
+    assert!(again.iter().all(|r| !r.retried));
+    assert_eq!(db.count("jobs").await, 2);
+
+    // Numeric ids: looked up as failed_jobs.id when no uuid matches (`--range`).
+    let id = db.query_i64("SELECT id FROM failed_jobs").await[0];
+    let ids = failed::resolve(s, &Selection::Ids(failed::expand_ranges(&[format!("{id}-{id}")]))).await.unwrap();
+    assert_eq!(ids, vec![a.clone()]);
+    assert_eq!(failed::resolve(s, &Selection::All).await.unwrap(), vec![a.clone()]);
+    failed::retry(s, &ids, now).await.unwrap();
+    assert_eq!(db.count("failed_jobs").await, 0);
+
+    // A payload with an `attempts` key gets it reset, nothing else changes.
+    assert_eq!(failed::reset_attempts(r#"{"attempts":4,"x":"\/"}"#), r#"{"attempts":0,"x":"\/"}"#);
+    // The requeued jobs run.
+    let calls = Arc::new(AtomicUsize::new(0));
+    let r = counting(calls.clone(), |_| Ok(HandlerOutcome::Done));
+    let report = work(&db, r, options(&["qa", "qb"])).await;
+    assert_eq!(report.processed, 3);
 }

@@ -59,7 +59,8 @@ fn artisan(db: &TestDb, args: &[&str], extra_env: &[(&str, &str)]) -> Output {
 
 fn json(out: &Output) -> Value {
     let text = String::from_utf8_lossy(&out.stdout);
-    let line = text.lines().rev().find(|l| l.trim_start().starts_with('{')).unwrap_or_else(|| panic!("no JSON in {text}"));
+    let line =
+        text.lines().rev().find(|l| l.trim_start().starts_with('{')).unwrap_or_else(|| panic!("no JSON in {text}"));
     serde_json::from_str(line).unwrap()
 }
 
@@ -79,10 +80,13 @@ async fn work(db: &TestDb, registry: Registry, queues: &[&str]) -> WorkReport {
         stop_when_empty: true,
         ..WorkerOptions::default()
     };
-    tokio::time::timeout(Duration::from_secs(60), worker::run(db.store.clone(), Arc::new(registry), options, CancellationToken::new()))
-        .await
-        .expect("worker finished in time")
-        .expect("worker ran")
+    tokio::time::timeout(
+        Duration::from_secs(60),
+        worker::run(db.store.clone(), Arc::new(registry), options, CancellationToken::new()),
+    )
+    .await
+    .expect("worker finished in time")
+    .expect("worker ran")
 }
 
 /// A `GenerateCvPdf` (SerializesModels: the CV arrives as a ModelIdentifier) and a batched
@@ -96,7 +100,18 @@ async fn laravel_dispatches_and_cv_worker_works_them(d: Dialect) {
     let version_s = version_id.to_string();
     let dispatched = json(&artisan(
         &db,
-        &["interop:dispatch", "generate-cv", "--cv", &cv_id_s, "--cv-version", &version_s, "--template", "modern", "--queue", "pdf"],
+        &[
+            "interop:dispatch",
+            "generate-cv",
+            "--cv",
+            &cv_id_s,
+            "--cv-version",
+            &version_s,
+            "--template",
+            "modern",
+            "--queue",
+            "pdf",
+        ],
         &[],
     ));
     let batch = json(&artisan(&db, &["interop:batch", "--count=3", "--queue=pdf", "--name=interop"], &[]));
@@ -135,7 +150,10 @@ async fn laravel_dispatches_and_cv_worker_works_them(d: Dialect) {
     assert_eq!(pdf["attempts"], 1);
     let batched: Vec<&Value> = seen.iter().filter(|v| v.get("batch").is_some()).collect();
     assert_eq!(batched.len(), 3);
-    assert!(batched.iter().all(|v| v["batch"] == batch["id"]), "batch id read from the serialized command: {batched:?}");
+    assert!(
+        batched.iter().all(|v| v["batch"] == batch["id"]),
+        "batch id read from the serialized command: {batched:?}"
+    );
     assert_eq!(db.count("jobs").await, 0);
 }
 
@@ -144,14 +162,16 @@ async fn laravel_dispatches_and_cv_worker_works_them(d: Dialect) {
 async fn cv_worker_failures_are_listed_and_retried_by_laravel(d: Dialect) {
     let db = laravel_db(d).await;
     let dispatched = json(&artisan(&db, &["interop:dispatch", "failing", "--count=2"], &[]));
-    let uuids: Vec<String> = dispatched["uuids"].as_array().unwrap().iter().map(|u| u.as_str().unwrap().to_string()).collect();
+    let uuids: Vec<String> =
+        dispatched["uuids"].as_array().unwrap().iter().map(|u| u.as_str().unwrap().to_string()).collect();
     // No handler registered: cv-worker fails both with "no handler".
     let report = work(&db, Registry::new(), &["default"]).await;
     assert_eq!(report.failed, 2);
 
     let listed = String::from_utf8(artisan(&db, &["queue:failed"], &[]).stdout).unwrap();
     for uuid in &uuids {
-        let row = listed.lines().find(|l| l.contains(uuid.as_str())).unwrap_or_else(|| panic!("{uuid} not in:\n{listed}"));
+        let row =
+            listed.lines().find(|l| l.contains(uuid.as_str())).unwrap_or_else(|| panic!("{uuid} not in:\n{listed}"));
         assert!(row.contains("database") && row.contains("default") && row.contains("App\\Jobs\\FailingJob"), "{row}");
     }
 
@@ -193,7 +213,16 @@ async fn cv_worker_enqueue_is_run_by_laravels_worker(d: Dialect) {
 
     // A cv-worker failure of a cv-worker-enqueued job is accepted by queue:retry too.
     let out = Command::new(env!("CARGO_BIN_EXE_cv-worker"))
-        .args(["--database-url", &db.url, "enqueue", "App\\Jobs\\RecordRun", "--queue", "rec", "--data", r#"{"marker": "retried"}"#])
+        .args([
+            "--database-url",
+            &db.url,
+            "enqueue",
+            "App\\Jobs\\RecordRun",
+            "--queue",
+            "rec",
+            "--data",
+            r#"{"marker": "retried"}"#,
+        ])
         .output()
         .unwrap();
     assert!(out.status.success());

@@ -5,6 +5,7 @@
 //! payload and command) and returns a [`HandlerOutcome`] or a [`JobError`]; the worker
 //! applies Laravel's attempt policy to errors, timeouts and panics.
 
+pub mod cv;
 pub mod diagnostics;
 
 use std::collections::HashMap;
@@ -89,6 +90,19 @@ impl Registry {
         self.register(class, FnHandler(f))
     }
 
+    /// Routes another class name to the handler of `existing` (an app whose job class has a
+    /// different name, e.g. `App\Jobs\Cv\RenderPdf` → `App\Jobs\GenerateCvPdf`). Returns
+    /// false when `existing` has no handler.
+    pub fn alias(&mut self, class: impl Into<String>, existing: &str) -> bool {
+        match self.get(existing) {
+            Some(handler) => {
+                self.handlers.insert(class.into(), handler);
+                true
+            }
+            None => false,
+        }
+    }
+
     pub fn get(&self, class: &str) -> Option<Arc<dyn Handler>> {
         self.handlers.get(class).cloned()
     }
@@ -104,9 +118,11 @@ impl std::fmt::Debug for Registry {
     }
 }
 
-/// The handlers cv-worker ships with.
-pub fn builtin() -> Registry {
+/// The handlers cv-worker ships with: the CV jobs (writing under `storage_root`) and the
+/// diagnostic jobs.
+pub fn builtin(store: Arc<dyn crate::store::Store>, storage_root: std::path::PathBuf) -> Registry {
     let mut registry = Registry::new();
+    cv::register(&mut registry, store, storage_root);
     diagnostics::register(&mut registry);
     registry
 }

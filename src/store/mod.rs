@@ -19,6 +19,7 @@
 //! Times are Unix seconds from the daemon's clock, passed in by the caller (`now`), as
 //! Laravel's are from PHP's `time()`; this also lets the conformance suite move time.
 
+pub mod cv_tables;
 pub mod mysql;
 pub mod postgres;
 pub mod sqlite;
@@ -28,6 +29,9 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+
+pub use crate::batches::{BatchPrune, BatchRow, NewBatch};
+pub use crate::failed::FailedJobRow;
 
 /// The SQL dialect behind a [`Store`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +83,9 @@ pub struct Completion {
     /// `payload.uuid`, or a fresh UUID when the payload had none (failed_jobs.uuid is unique and required).
     pub uuid: String,
     pub outcome: Outcome,
+    /// The Laravel batch the job belongs to (`Command::batch_id`): its `job_batches` counters
+    /// are updated in the same transaction (see [`crate::batches`]).
+    pub batch_id: Option<String>,
 }
 
 /// What [`Store::complete`] did.
@@ -89,6 +96,8 @@ pub struct CompleteReport {
     pub failed: usize,
     /// Completions skipped because the row was no longer ours (reclaimed after `retry_after`).
     pub lost: usize,
+    /// Batches whose `pending_jobs` reached 0 in this transaction (`finished_at` set).
+    pub batches_finished: usize,
 }
 
 /// A job to insert (enqueue, retry).
@@ -148,7 +157,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// The database operations cv-worker needs, one implementation per dialect.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: cv_tables::CvTables + Send + Sync + 'static {
     fn dialect(&self) -> Dialect;
 
     /// The largest value `jobs.attempts` can hold (MySQL `tinyint unsigned`: 255,
@@ -183,6 +192,46 @@ pub trait Store: Send + Sync + 'static {
 
     /// Deletes a cache key.
     async fn cache_forget(&self, key: &str) -> Result<()>;
+
+    // --- job_batches (spec §8; the logic is in `crate::batches`) ---
+
+    /// `select * from job_batches where id = ? limit 1`.
+    async fn batch_find(&self, id: &str) -> Result<Option<BatchRow>>;
+
+    /// Newest first (by id), at most `limit`, optionally only ids `< before`.
+    async fn batch_list(&self, limit: i64, before: Option<&str>) -> Result<Vec<BatchRow>>;
+
+    /// `cancelled_at` = `finished_at` = `now`; false when there is no such batch.
+    async fn batch_cancel(&self, id: &str, now: i64) -> Result<bool>;
+
+    /// Deletes, in chunks of 1000 until none are left, the batches `which` selects with a time
+    /// `< before`; returns how many.
+    async fn batch_prune(&self, which: BatchPrune, before: i64) -> Result<u64>;
+
+    /// Inserts the batch row and its jobs in one transaction (`total_jobs` = `pending_jobs` =
+    /// `jobs.len()`).
+    async fn batch_create(&self, batch: &NewBatch, jobs: &[NewJob], now: i64) -> Result<()>;
+
+    // --- failed_jobs (spec §7; the logic is in `crate::failed`) ---
+
+    /// Every row, newest first (`order by id desc`).
+    async fn failed_list(&self) -> Result<Vec<FailedJobRow>>;
+
+    /// The row with this uuid.
+    async fn failed_find(&self, uuid: &str) -> Result<Option<FailedJobRow>>;
+
+    /// Deletes the row with this uuid; false when there was none.
+    async fn failed_forget(&self, uuid: &str) -> Result<bool>;
+
+    /// Deletes every row, or those with `failed_at <= before` (`YYYY-MM-DD HH:MM:SS`).
+    async fn failed_flush(&self, before: Option<&str>) -> Result<u64>;
+
+    /// Deletes rows with `failed_at < before`, in chunks of 1000.
+    async fn failed_prune(&self, before: &str) -> Result<u64>;
+
+    /// In one transaction: deletes each failed row by uuid and, only if it was there, inserts
+    /// its job (attempts 0). Returns the uuids that were re-queued.
+    async fn failed_requeue(&self, jobs: &[(String, NewJob)], now: i64) -> Result<Vec<String>>;
 }
 
 /// Where the database is, parsed from `--database-url`.

@@ -12,10 +12,12 @@ use async_trait::async_trait;
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
 use sqlx::{ConnectOptions, MySql, QueryBuilder, Row};
 
+use super::{BatchPrune, BatchRow, FailedJobRow, NewBatch};
 use super::{
     CompleteReport, Completion, CompletionPlan, Dialect, NewJob, QueueSize, ReservedJob, Result, Store, exception_text,
     failed_at_string, padded_len, parse_cache_int, release_delay,
 };
+use crate::batches::{self, BatchEvents, BatchState};
 
 pub struct MySqlStore {
     pool: MySqlPool,
@@ -185,8 +187,12 @@ impl Store for MySqlStore {
             );
             qb.build().persistent(false).execute(&mut *tx).await?;
         }
+        let batch_events = record_batches(&mut tx, batch, &deleted, now).await?;
         tx.commit().await?;
-        Ok(plan.report(batch, &deleted))
+        crate::batches::log_events(&batch_events);
+        let mut report = plan.report(batch, &deleted);
+        report.batches_finished = batch_events.iter().filter(|e| e.finished).count();
+        Ok(report)
     }
 
     async fn push(&self, jobs: &[NewJob], now: i64) -> Result<()> {
@@ -268,6 +274,271 @@ impl Store for MySqlStore {
         sqlx::query("DELETE FROM cache WHERE `key` = ?").bind(key).execute(&self.pool).await?;
         Ok(())
     }
+
+    async fn batch_find(&self, id: &str) -> Result<Option<BatchRow>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{BATCH_SELECT} WHERE id = ? LIMIT 1")))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(batch_row).transpose()
+    }
+
+    async fn batch_list(&self, limit: i64, before: Option<&str>) -> Result<Vec<BatchRow>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{BATCH_SELECT} WHERE (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?"
+        )))
+        .bind(before)
+        .bind(before)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(batch_row).collect()
+    }
+
+    async fn batch_cancel(&self, id: &str, now: i64) -> Result<bool> {
+        let found: Option<String> =
+            sqlx::query_scalar("SELECT id FROM job_batches WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
+        if found.is_none() {
+            return Ok(false);
+        }
+        // MySQL reports 0 affected rows when nothing changed; existence was checked above.
+        sqlx::query("UPDATE job_batches SET cancelled_at = ?, finished_at = ? WHERE id = ?")
+            .bind(now)
+            .bind(now)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(true)
+    }
+
+    async fn batch_prune(&self, which: BatchPrune, before: i64) -> Result<u64> {
+        let sql = match which {
+            BatchPrune::Finished => {
+                "DELETE FROM job_batches WHERE finished_at IS NOT NULL AND finished_at < ? LIMIT 1000"
+            }
+            BatchPrune::Unfinished => "DELETE FROM job_batches WHERE finished_at IS NULL AND created_at < ? LIMIT 1000",
+            BatchPrune::Cancelled => {
+                "DELETE FROM job_batches WHERE cancelled_at IS NOT NULL AND created_at < ? LIMIT 1000"
+            }
+        };
+        let mut total = 0;
+        loop {
+            let n = sqlx::query(sql).bind(before).execute(&self.pool).await?.rows_affected();
+            total += n;
+            if n == 0 {
+                return Ok(total);
+            }
+        }
+    }
+
+    async fn batch_create(&self, batch: &NewBatch, jobs: &[NewJob], now: i64) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO job_batches (id, name, total_jobs, pending_jobs, failed_jobs, failed_job_ids, options, \
+             created_at, cancelled_at, finished_at) VALUES (?, ?, ?, ?, 0, '[]', ?, ?, NULL, NULL)",
+        )
+        .bind(&batch.id)
+        .bind(&batch.name)
+        .bind(jobs.len() as i64)
+        .bind(jobs.len() as i64)
+        .bind(&batch.options)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        insert_jobs(&mut tx, jobs, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn failed_list(&self) -> Result<Vec<FailedJobRow>> {
+        let rows =
+            sqlx::query(sqlx::AssertSqlSafe(format!("{FAILED_SELECT} ORDER BY id DESC"))).fetch_all(&self.pool).await?;
+        rows.iter().map(failed_row).collect()
+    }
+
+    async fn failed_find(&self, uuid: &str) -> Result<Option<FailedJobRow>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{FAILED_SELECT} WHERE uuid = ? LIMIT 1")))
+            .bind(uuid)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(failed_row).transpose()
+    }
+
+    async fn failed_forget(&self, uuid: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM failed_jobs WHERE uuid = ?").bind(uuid).execute(&self.pool).await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn failed_flush(&self, before: Option<&str>) -> Result<u64> {
+        let done = match before {
+            None => sqlx::query("DELETE FROM failed_jobs").execute(&self.pool).await?,
+            Some(b) => sqlx::query("DELETE FROM failed_jobs WHERE failed_at <= ?").bind(b).execute(&self.pool).await?,
+        };
+        Ok(done.rows_affected())
+    }
+
+    async fn failed_prune(&self, before: &str) -> Result<u64> {
+        let mut total = 0;
+        loop {
+            let n = sqlx::query("DELETE FROM failed_jobs WHERE failed_at < ? LIMIT 1000")
+                .bind(before)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+            total += n;
+            if n == 0 {
+                return Ok(total);
+            }
+        }
+    }
+
+    async fn failed_requeue(&self, jobs: &[(String, NewJob)], now: i64) -> Result<Vec<String>> {
+        let mut requeued: Vec<String> = Vec::new();
+        let mut tx = self.pool.begin().await?;
+        for chunk in jobs.chunks(500) {
+            let mut qb = QueryBuilder::<MySql>::new("SELECT uuid FROM failed_jobs WHERE uuid IN (");
+            let mut sep = qb.separated(", ");
+            for (uuid, _) in chunk {
+                sep.push_bind(uuid);
+            }
+            qb.push(") FOR UPDATE");
+            let rows = qb.build().persistent(false).fetch_all(&mut *tx).await?;
+            let mut found = HashSet::new();
+            for row in &rows {
+                found.insert(text(row, "uuid")?.unwrap_or_default());
+            }
+            if found.is_empty() {
+                continue;
+            }
+            let mut qb = QueryBuilder::<MySql>::new("DELETE FROM failed_jobs WHERE uuid IN (");
+            let mut sep = qb.separated(", ");
+            for uuid in &found {
+                sep.push_bind(uuid);
+            }
+            qb.push(")");
+            qb.build().persistent(false).execute(&mut *tx).await?;
+            let mut insert = Vec::new();
+            for (uuid, job) in chunk {
+                if found.contains(uuid) && !requeued.contains(uuid) {
+                    requeued.push(uuid.clone());
+                    insert.push(job.clone());
+                }
+            }
+            insert_jobs(&mut tx, &insert, now).await?;
+        }
+        tx.commit().await?;
+        Ok(requeued)
+    }
+}
+
+const BATCH_SELECT: &str = "SELECT id, name, CAST(total_jobs AS SIGNED) AS total_jobs, \
+    CAST(pending_jobs AS SIGNED) AS pending_jobs, CAST(failed_jobs AS SIGNED) AS failed_jobs, failed_job_ids, options, \
+    CAST(cancelled_at AS SIGNED) AS cancelled_at, CAST(created_at AS SIGNED) AS created_at, \
+    CAST(finished_at AS SIGNED) AS finished_at FROM job_batches";
+
+const FAILED_SELECT: &str = "SELECT CAST(id AS SIGNED) AS id, uuid, connection, queue, payload, exception, \
+    DATE_FORMAT(failed_at, '%Y-%m-%d %H:%i:%s') AS failed_at FROM failed_jobs";
+
+/// MySQL may hand TEXT back as bytes (binary collations, app-created tables): read either.
+fn text(row: &sqlx::mysql::MySqlRow, column: &str) -> Result<Option<String>> {
+    match row.try_get::<Option<String>, _>(column) {
+        Ok(v) => Ok(v),
+        Err(_) => Ok(row.try_get::<Option<Vec<u8>>, _>(column)?.map(|b| String::from_utf8_lossy(&b).into_owned())),
+    }
+}
+
+fn batch_row(row: &sqlx::mysql::MySqlRow) -> Result<BatchRow> {
+    Ok(BatchRow {
+        id: text(row, "id")?.unwrap_or_default(),
+        name: text(row, "name")?.unwrap_or_default(),
+        total_jobs: row.try_get("total_jobs")?,
+        pending_jobs: row.try_get("pending_jobs")?,
+        failed_jobs: row.try_get("failed_jobs")?,
+        failed_job_ids: text(row, "failed_job_ids")?.unwrap_or_default(),
+        options: text(row, "options")?,
+        cancelled_at: row.try_get("cancelled_at")?,
+        created_at: row.try_get("created_at")?,
+        finished_at: row.try_get("finished_at")?,
+    })
+}
+
+fn failed_row(row: &sqlx::mysql::MySqlRow) -> Result<FailedJobRow> {
+    Ok(FailedJobRow {
+        id: row.try_get("id")?,
+        uuid: text(row, "uuid")?.unwrap_or_default(),
+        connection: text(row, "connection")?.unwrap_or_default(),
+        queue: text(row, "queue")?.unwrap_or_default(),
+        payload: text(row, "payload")?.unwrap_or_default(),
+        exception: text(row, "exception")?.unwrap_or_default(),
+        failed_at: text(row, "failed_at")?.unwrap_or_default(),
+    })
+}
+
+/// Laravel's bulk push, inside a transaction.
+async fn insert_jobs(conn: &mut sqlx::MySqlConnection, jobs: &[NewJob], now: i64) -> Result<()> {
+    for chunk in jobs.chunks(500) {
+        let mut qb = QueryBuilder::<MySql>::new(
+            "INSERT INTO jobs (queue, attempts, reserved_at, available_at, created_at, payload) ",
+        );
+        qb.push_values(chunk, |mut b, j| {
+            b.push_bind(&j.queue).push("0").push("NULL").push_bind(j.available_at).push_bind(now).push_bind(&j.payload);
+        });
+        qb.build().persistent(false).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// The batch counters of one completion transaction: one locked read of the affected
+/// `job_batches` rows (in id order), one UPDATE per row (see `crate::batches`).
+async fn record_batches(
+    conn: &mut sqlx::MySqlConnection,
+    batch: &[Completion],
+    deleted: &HashSet<i64>,
+    now: i64,
+) -> Result<Vec<BatchEvents>> {
+    let effects = batches::effects(batch, deleted);
+    if effects.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut qb = QueryBuilder::<MySql>::new(
+        "SELECT id, CAST(pending_jobs AS SIGNED) AS pending_jobs, CAST(failed_jobs AS SIGNED) AS failed_jobs, \
+         failed_job_ids, options, CAST(cancelled_at AS SIGNED) AS cancelled_at, \
+         CAST(finished_at AS SIGNED) AS finished_at FROM job_batches WHERE id IN (",
+    );
+    let mut sep = qb.separated(", ");
+    for id in effects.keys() {
+        sep.push_bind(*id);
+    }
+    qb.push(") ORDER BY id FOR UPDATE");
+    let rows = qb.build().persistent(effects.len() == 1).fetch_all(&mut *conn).await?;
+    let mut events = Vec::with_capacity(rows.len());
+    for row in rows {
+        let id = text(&row, "id")?.unwrap_or_default();
+        let Some(effects) = effects.get(id.as_str()) else { continue };
+        let mut state = BatchState::from_locked(
+            id,
+            row.try_get("pending_jobs")?,
+            row.try_get("failed_jobs")?,
+            &text(&row, "failed_job_ids")?.unwrap_or_default(),
+            text(&row, "options")?.as_deref(),
+            row.try_get("cancelled_at")?,
+            row.try_get("finished_at")?,
+        );
+        events.push(batches::apply(&mut state, effects, now));
+        sqlx::query(
+            "UPDATE job_batches SET pending_jobs = ?, failed_jobs = ?, failed_job_ids = ?, cancelled_at = ?, \
+             finished_at = ? WHERE id = ?",
+        )
+        .bind(state.pending_jobs)
+        .bind(state.failed_jobs)
+        .bind(state.failed_job_ids_json())
+        .bind(state.cancelled_at)
+        .bind(state.finished_at)
+        .bind(&state.id)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(events)
 }
 
 #[cfg(test)]

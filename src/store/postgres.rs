@@ -9,10 +9,12 @@ use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions, Row};
 
+use super::{BatchPrune, BatchRow, FailedJobRow, NewBatch};
 use super::{
     CompleteReport, Completion, CompletionPlan, Dialect, NewJob, QueueSize, ReservedJob, Result, Store, exception_text,
     failed_at_string, parse_cache_int, release_delay,
 };
+use crate::batches::{self, BatchEvents, BatchState};
 
 pub struct PgStore {
     pool: PgPool,
@@ -154,8 +156,12 @@ impl Store for PgStore {
             .execute(&mut *tx)
             .await?;
         }
+        let batch_events = record_batches(&mut tx, batch, &deleted, now).await?;
         tx.commit().await?;
-        Ok(plan.report(batch, &deleted))
+        crate::batches::log_events(&batch_events);
+        let mut report = plan.report(batch, &deleted);
+        report.batches_finished = batch_events.iter().filter(|e| e.finished).count();
+        Ok(report)
     }
 
     async fn push(&self, jobs: &[NewJob], now: i64) -> Result<()> {
@@ -239,6 +245,262 @@ impl Store for PgStore {
         sqlx::query("DELETE FROM cache WHERE key = $1").bind(key).execute(&self.pool).await?;
         Ok(())
     }
+
+    async fn batch_find(&self, id: &str) -> Result<Option<BatchRow>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{BATCH_SELECT} WHERE id = $1 LIMIT 1")))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(batch_row).transpose()
+    }
+
+    async fn batch_list(&self, limit: i64, before: Option<&str>) -> Result<Vec<BatchRow>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{BATCH_SELECT} WHERE ($2::varchar IS NULL OR id < $2) ORDER BY id DESC LIMIT $1"
+        )))
+        .bind(limit)
+        .bind(before)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(batch_row).collect()
+    }
+
+    async fn batch_cancel(&self, id: &str, now: i64) -> Result<bool> {
+        let done = sqlx::query("UPDATE job_batches SET cancelled_at = $2, finished_at = $2 WHERE id = $1")
+            .bind(id)
+            .bind(now as i32)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn batch_prune(&self, which: BatchPrune, before: i64) -> Result<u64> {
+        let sql = match which {
+            BatchPrune::Finished => {
+                "DELETE FROM job_batches WHERE ctid IN (SELECT ctid FROM job_batches \
+                 WHERE finished_at IS NOT NULL AND finished_at < $1 LIMIT 1000)"
+            }
+            BatchPrune::Unfinished => {
+                "DELETE FROM job_batches WHERE ctid IN (SELECT ctid FROM job_batches \
+                 WHERE finished_at IS NULL AND created_at < $1 LIMIT 1000)"
+            }
+            BatchPrune::Cancelled => {
+                "DELETE FROM job_batches WHERE ctid IN (SELECT ctid FROM job_batches \
+                 WHERE cancelled_at IS NOT NULL AND created_at < $1 LIMIT 1000)"
+            }
+        };
+        let mut total = 0;
+        loop {
+            let n = sqlx::query(sql).bind(before as i32).execute(&self.pool).await?.rows_affected();
+            total += n;
+            if n == 0 {
+                return Ok(total);
+            }
+        }
+    }
+
+    async fn batch_create(&self, batch: &NewBatch, jobs: &[NewJob], now: i64) -> Result<()> {
+        use base64::Engine as _;
+        let options = base64::engine::general_purpose::STANDARD.encode(batch.options.as_bytes());
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO job_batches (id, name, total_jobs, pending_jobs, failed_jobs, failed_job_ids, options, \
+             created_at, cancelled_at, finished_at) VALUES ($1, $2, $3, $3, 0, '[]', $4, $5, NULL, NULL)",
+        )
+        .bind(&batch.id)
+        .bind(&batch.name)
+        .bind(jobs.len() as i32)
+        .bind(options)
+        .bind(now as i32)
+        .execute(&mut *tx)
+        .await?;
+        insert_jobs(&mut tx, jobs, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn failed_list(&self) -> Result<Vec<FailedJobRow>> {
+        let rows =
+            sqlx::query(sqlx::AssertSqlSafe(format!("{FAILED_SELECT} ORDER BY id DESC"))).fetch_all(&self.pool).await?;
+        rows.iter().map(failed_row).collect()
+    }
+
+    async fn failed_find(&self, uuid: &str) -> Result<Option<FailedJobRow>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{FAILED_SELECT} WHERE uuid = $1 LIMIT 1")))
+            .bind(uuid)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(failed_row).transpose()
+    }
+
+    async fn failed_forget(&self, uuid: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM failed_jobs WHERE uuid = $1").bind(uuid).execute(&self.pool).await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn failed_flush(&self, before: Option<&str>) -> Result<u64> {
+        let done = match before {
+            None => sqlx::query("DELETE FROM failed_jobs").execute(&self.pool).await?,
+            Some(b) => {
+                sqlx::query("DELETE FROM failed_jobs WHERE failed_at <= $1::timestamp")
+                    .bind(b)
+                    .execute(&self.pool)
+                    .await?
+            }
+        };
+        Ok(done.rows_affected())
+    }
+
+    async fn failed_prune(&self, before: &str) -> Result<u64> {
+        let mut total = 0;
+        loop {
+            let n = sqlx::query(
+                "DELETE FROM failed_jobs WHERE ctid IN (SELECT ctid FROM failed_jobs \
+                 WHERE failed_at < $1::timestamp LIMIT 1000)",
+            )
+            .bind(before)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+            total += n;
+            if n == 0 {
+                return Ok(total);
+            }
+        }
+    }
+
+    async fn failed_requeue(&self, jobs: &[(String, NewJob)], now: i64) -> Result<Vec<String>> {
+        if jobs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let uuids: Vec<&str> = jobs.iter().map(|(u, _)| u.as_str()).collect();
+        let mut tx = self.pool.begin().await?;
+        let gone: HashSet<String> =
+            sqlx::query_scalar("DELETE FROM failed_jobs WHERE uuid = ANY($1::varchar[]) RETURNING uuid")
+                .bind(&uuids)
+                .fetch_all(&mut *tx)
+                .await?
+                .into_iter()
+                .collect();
+        let mut requeued = Vec::new();
+        let mut insert = Vec::new();
+        for (uuid, job) in jobs {
+            if gone.contains(uuid) && !requeued.contains(uuid) {
+                requeued.push(uuid.clone());
+                insert.push(job.clone());
+            }
+        }
+        insert_jobs(&mut tx, &insert, now).await?;
+        tx.commit().await?;
+        Ok(requeued)
+    }
+}
+
+const BATCH_SELECT: &str = "SELECT id, name, total_jobs::bigint AS total_jobs, pending_jobs::bigint AS pending_jobs, \
+    failed_jobs::bigint AS failed_jobs, failed_job_ids, options, cancelled_at::bigint AS cancelled_at, \
+    created_at::bigint AS created_at, finished_at::bigint AS finished_at FROM job_batches";
+
+const FAILED_SELECT: &str = "SELECT id, uuid, connection, queue, payload, exception, \
+    to_char(failed_at, 'YYYY-MM-DD HH24:MI:SS') AS failed_at FROM failed_jobs";
+
+fn batch_row(row: &sqlx::postgres::PgRow) -> Result<BatchRow> {
+    Ok(BatchRow {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        total_jobs: row.try_get("total_jobs")?,
+        pending_jobs: row.try_get("pending_jobs")?,
+        failed_jobs: row.try_get("failed_jobs")?,
+        failed_job_ids: row.try_get("failed_job_ids")?,
+        options: row.try_get("options")?,
+        cancelled_at: row.try_get("cancelled_at")?,
+        created_at: row.try_get("created_at")?,
+        finished_at: row.try_get("finished_at")?,
+    })
+}
+
+fn failed_row(row: &sqlx::postgres::PgRow) -> Result<FailedJobRow> {
+    Ok(FailedJobRow {
+        id: row.try_get("id")?,
+        uuid: row.try_get("uuid")?,
+        connection: row.try_get("connection")?,
+        queue: row.try_get("queue")?,
+        payload: row.try_get("payload")?,
+        exception: row.try_get("exception")?,
+        failed_at: row.try_get::<Option<String>, _>("failed_at")?.unwrap_or_default(),
+    })
+}
+
+/// Laravel's bulk push, inside a transaction.
+async fn insert_jobs(conn: &mut sqlx::PgConnection, jobs: &[NewJob], now: i64) -> Result<()> {
+    if jobs.is_empty() {
+        return Ok(());
+    }
+    let queues: Vec<&str> = jobs.iter().map(|j| j.queue.as_str()).collect();
+    let available: Vec<i32> = jobs.iter().map(|j| j.available_at as i32).collect();
+    let payloads: Vec<&str> = jobs.iter().map(|j| j.payload.as_str()).collect();
+    sqlx::query(
+        "INSERT INTO jobs (queue, attempts, reserved_at, available_at, created_at, payload) \
+         SELECT q, 0, NULL, av, $4, p FROM UNNEST($1::varchar[], $2::int[], $3::text[]) \
+         WITH ORDINALITY AS t(q, av, p, n) ORDER BY n",
+    )
+    .bind(&queues)
+    .bind(&available)
+    .bind(&payloads)
+    .bind(now as i32)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The batch counters of one completion transaction: one locked read of the affected
+/// `job_batches` rows (in id order), one UPDATE per row (see `crate::batches`).
+async fn record_batches(
+    conn: &mut sqlx::PgConnection,
+    batch: &[Completion],
+    deleted: &HashSet<i64>,
+    now: i64,
+) -> Result<Vec<BatchEvents>> {
+    let effects = batches::effects(batch, deleted);
+    if effects.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<&str> = effects.keys().copied().collect();
+    let rows = sqlx::query(
+        "SELECT id, pending_jobs::bigint AS pending_jobs, failed_jobs::bigint AS failed_jobs, failed_job_ids, options, \
+         cancelled_at::bigint AS cancelled_at, finished_at::bigint AS finished_at \
+         FROM job_batches WHERE id = ANY($1::varchar[]) ORDER BY id FOR UPDATE",
+    )
+    .bind(&ids)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut events = Vec::with_capacity(rows.len());
+    for row in rows {
+        let id: String = row.try_get("id")?;
+        let Some(effects) = effects.get(id.as_str()) else { continue };
+        let mut state = BatchState::from_locked(
+            id,
+            row.try_get("pending_jobs")?,
+            row.try_get("failed_jobs")?,
+            &row.try_get::<String, _>("failed_job_ids")?,
+            row.try_get::<Option<String>, _>("options")?.as_deref(),
+            row.try_get("cancelled_at")?,
+            row.try_get("finished_at")?,
+        );
+        events.push(batches::apply(&mut state, effects, now));
+        sqlx::query(
+            "UPDATE job_batches SET pending_jobs = $2, failed_jobs = $3, failed_job_ids = $4, cancelled_at = $5, \
+             finished_at = $6 WHERE id = $1",
+        )
+        .bind(&state.id)
+        .bind(state.pending_jobs as i32)
+        .bind(state.failed_jobs as i32)
+        .bind(state.failed_job_ids_json())
+        .bind(state.cancelled_at.map(|t| t as i32))
+        .bind(state.finished_at.map(|t| t as i32))
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(events)
 }
 
 /// On PostgreSQL Laravel base64-encodes cache values that contain NUL bytes; a value with

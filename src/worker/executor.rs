@@ -26,27 +26,33 @@ pub(crate) async fn execute(job: ReservedJob, shared: &Shared) {
     let started = Instant::now();
     let span = tracing::info_span!("job", id = job.id, uuid = tracing::field::Empty, class = tracing::field::Empty,
         queue = %job.queue, attempt = job.attempts);
-    let (uuid, outcome) = decide(&job, shared, &span).instrument(span.clone()).await;
-    let _entered = span.enter();
+    let mut batch_id = None;
+    let (uuid, outcome) = decide(&job, shared, &span, &mut batch_id).instrument(span.clone()).await;
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-    match &outcome {
+    span.in_scope(|| match &outcome {
         Outcome::Delete => tracing::info!(duration_ms = elapsed_ms, "processed"),
         Outcome::Release { delay } => tracing::warn!(duration_ms = elapsed_ms, delay, "released"),
         Outcome::Fail { exception } => {
             let first_line = exception.lines().next().unwrap_or_default();
             tracing::error!(duration_ms = elapsed_ms, exception = first_line, "failed")
         }
-    }
+    });
     let (ack, acked) = oneshot::channel();
-    let pending = Pending { completion: Completion { job, uuid, outcome }, ack };
+    let pending = Pending { completion: Completion { job, uuid, outcome, batch_id }, ack };
     if shared.completions.send(pending).await.is_ok() {
         // The slot is freed only once the outcome is durable.
         let _ = acked.await;
     }
 }
 
-/// Everything between reservation and outcome.
-async fn decide(job: &ReservedJob, shared: &Shared, span: &tracing::Span) -> (String, Outcome) {
+/// Everything between reservation and outcome. `batch_id` is set as soon as it is known, so
+/// that failures before the handler runs are counted on the batch too.
+async fn decide(
+    job: &ReservedJob,
+    shared: &Shared,
+    span: &tracing::Span,
+    batch_id: &mut Option<String>,
+) -> (String, Outcome) {
     let payload = match Payload::parse(&job.payload) {
         Ok(p) => Arc::new(p),
         Err(e) => {
@@ -61,16 +67,34 @@ async fn decide(job: &ReservedJob, shared: &Shared, span: &tracing::Span) -> (St
     span.record("class", payload.class.as_str());
     let options = &shared.options;
     let now = unix_now();
+    let decoded = Command::decode(&payload);
+    *batch_id = match &decoded {
+        Ok(c) => c.batch_id(&payload),
+        Err(_) => payload.batch_id.clone(),
+    };
 
     if !policy::may_run(&payload, job.attempts, now, &options.defaults, shared.store.max_attempts_value()) {
         return (uuid, fail(JobError::max_attempts(&payload.display_name), &payload.display_name, job));
     }
-    let command = match Command::decode(&payload) {
+    let command = match decoded {
         Ok(c) => Arc::new(c),
         Err(e) => {
             return (uuid, fail(JobError::new(exception::INVALID_PAYLOAD, e.to_string()), &payload.display_name, job));
         }
     };
+    // SkipIfBatchCancelled (spec §8.5): a job of a cancelled batch is not run; it counts as a
+    // success and its row is deleted. If the batch cannot be read, the job runs.
+    if let Some(id) = batch_id.as_deref() {
+        match shared.store.batch_find(id).await {
+            // PHP's `$batch->cancelled()`: a truthy cancelled_at.
+            Ok(Some(batch)) if batch.cancelled_at.is_some_and(|t| t != 0) => {
+                tracing::info!(batch = id, "batch is cancelled; deleting the job without running it");
+                return (uuid, Outcome::Delete);
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, batch = id, "cannot read the job's batch; running the job"),
+        }
+    }
     let Some(handler) = shared.registry.get(&payload.class) else {
         let e = JobError::new(exception::NO_HANDLER, format!("no handler for {} in cv-worker", payload.class));
         return (uuid, fail(e, &payload.display_name, job));

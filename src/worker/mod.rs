@@ -91,6 +91,8 @@ pub struct Stats {
     pub failed: AtomicU64,
     /// Outcomes not written because the reservation had been reclaimed by another worker.
     pub lost: AtomicU64,
+    /// Batches this worker finished (set `finished_at` on).
+    pub batches_finished: AtomicU64,
 }
 
 impl Stats {
@@ -99,6 +101,7 @@ impl Stats {
         self.released.fetch_add(r.released as u64, Ordering::Relaxed);
         self.failed.fetch_add(r.failed as u64, Ordering::Relaxed);
         self.lost.fetch_add(r.lost as u64, Ordering::Relaxed);
+        self.batches_finished.fetch_add(r.batches_finished as u64, Ordering::Relaxed);
     }
 
     pub fn snapshot(&self) -> WorkReport {
@@ -107,6 +110,7 @@ impl Stats {
             released: self.released.load(Ordering::Relaxed),
             failed: self.failed.load(Ordering::Relaxed),
             lost: self.lost.load(Ordering::Relaxed),
+            batches_finished: self.batches_finished.load(Ordering::Relaxed),
         }
     }
 }
@@ -119,6 +123,8 @@ pub struct WorkReport {
     pub released: u64,
     pub failed: u64,
     pub lost: u64,
+    /// Batches whose last pending job this worker completed (`finished_at` set).
+    pub batches_finished: u64,
 }
 
 /// What every executor shares.
