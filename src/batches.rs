@@ -306,7 +306,7 @@ pub(crate) fn effects<'a>(
         let effect = match c.outcome {
             store::Outcome::Delete => Effect::Success(&c.uuid),
             store::Outcome::Fail { .. } => Effect::Failure(&c.uuid),
-            store::Outcome::Release { .. } => continue,
+            store::Outcome::Release { .. } | store::Outcome::Abandon => continue,
         };
         by_batch.entry(batch_id).or_default().push(effect);
     }

@@ -38,6 +38,13 @@ pub struct Cli {
     /// Where the CV jobs write their files (PDFs under cvs/, exports under exports/).
     #[arg(long, env = "CV_WORKER_STORAGE_ROOT", default_value = "storage", global = true)]
     pub storage_root: std::path::PathBuf,
+    /// TOML configuration file (default: /etc/cv-worker/config.toml when it exists); flags and
+    /// CV_WORKER_* variables override it.
+    #[arg(long, env = "CV_WORKER_CONFIG", global = true)]
+    pub config: Option<std::path::PathBuf>,
+    /// A Laravel .env to take DB_*, QUEUE_CONNECTION and CACHE_PREFIX from (over the file).
+    #[arg(long, env = "CV_WORKER_ENV_FILE", global = true)]
+    pub env_file: Option<std::path::PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -52,6 +59,12 @@ pub enum Command {
     Migrate,
     /// Work the queues, like `php artisan queue:work`.
     Work(WorkArgs),
+    /// Signal every worker to finish its jobs and exit, like `php artisan queue:restart`
+    /// (writes `<cache prefix>illuminate:queue:restart`; systemd starts them again).
+    Restart,
+    /// Configuration: `config check` validates it and prints the effective settings.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Dispatch a job with a Laravel-valid payload.
     Enqueue(EnqueueArgs),
     /// Measure throughput on no-op jobs, side by side with Laravel's `queue:work`.
@@ -60,6 +73,13 @@ pub enum Command {
     Failed(crate::failed::cli::FailedArgs),
     /// Job batches: list, show, cancel, retry, prune (Bus::findBatch, queue:retry-batch, queue:prune-batches).
     Batches(crate::batches::cli::BatchesArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate the layered configuration (file < .env < CV_WORKER_* < flags) and print the
+    /// effective settings, the database password masked; exit 2 on an invalid file.
+    Check,
 }
 
 #[derive(Debug, Args)]
@@ -119,12 +139,22 @@ pub struct WorkArgs {
     /// Stop after this many seconds (0 = no limit).
     #[arg(long, default_value_t = 0)]
     pub max_time: u64,
+    /// Serve the admin HTTP API, /metrics and health checks on this address (off when unset).
+    #[arg(long, env = "CV_WORKER_ADMIN_LISTEN")]
+    pub admin_listen: Option<std::net::SocketAddr>,
+    /// The admin API's bearer token (required unless --admin-listen is a loopback address).
+    #[arg(long, env = "CV_WORKER_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
     /// Exit when the queues are empty.
     #[arg(long)]
     pub stop_when_empty: bool,
     /// Work a single job, then exit.
     #[arg(long)]
     pub once: bool,
+    /// Seconds in-flight jobs may still run after SIGTERM/SIGINT/SIGQUIT or a queue:restart;
+    /// the unfinished are then released back to the queue with their attempts unchanged.
+    #[arg(long, env = "CV_WORKER_SHUTDOWN_GRACE", default_value_t = 30.0)]
+    pub shutdown_grace: f64,
 }
 
 #[derive(Debug, Args)]
@@ -201,16 +231,40 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Work(args) => {
             let options = worker_options(&cli, args)?;
+            if let Some(addr) = args.admin_listen {
+                crate::admin::check_listen(addr, args.admin_token.as_deref())
+                    .map_err(|e| ConfigError(e.to_string()))?;
+            }
             let store = open_store(&cli, (options.concurrency as u32 / 4).clamp(2, 16) + 2).await?;
             if let Err(e) = cv_jobs::pdf::warm_up() {
                 tracing::error!(error = %e, "cannot load the PDF fonts; CV jobs will fail");
             }
             let registry = Arc::new(crate::handlers::builtin(store.clone(), cli.storage_root.clone()));
+            let admin = match args.admin_listen {
+                Some(addr) => Some(
+                    crate::admin::start(addr, args.admin_token.as_deref(), store.clone(), &options.queues)
+                        .await
+                        .map_err(|e| ConfigError(e.to_string()))?,
+                ),
+                None => None,
+            };
             let shutdown = CancellationToken::new();
-            spawn_signal_handler(shutdown.clone());
-            let report = worker::run(store, registry, options, shutdown).await?;
+            let abort = CancellationToken::new();
+            spawn_signal_handler(shutdown.clone(), abort.clone())?;
+            let report = worker::run_with_abort(store, registry, options, shutdown, abort).await?;
+            if let Some(admin) = admin {
+                admin.stop().await;
+            }
             tracing::info!(?report, "done");
         }
+        Command::Restart => {
+            let store = open_store(&cli, 2).await?;
+            worker::watch::broadcast_restart(&*store, &cli.cache_prefix, unix_now())
+                .await
+                .context("writing the queue restart signal to the cache table")?;
+            println!("Broadcasting queue restart signal.");
+        }
+        Command::Config(ConfigCommand::Check) => print!("{}", crate::config::check(&cli)?),
         Command::Enqueue(args) => {
             if let Some(file) = &args.batch_file {
                 let dispatches = crate::batches::cli::read_batch_file(file, &args.queue)?;
@@ -296,7 +350,7 @@ fn render(args: &RenderArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn worker_options(cli: &Cli, args: &WorkArgs) -> anyhow::Result<WorkerOptions> {
+pub(crate) fn worker_options(cli: &Cli, args: &WorkArgs) -> anyhow::Result<WorkerOptions> {
     if args.concurrency == 0 {
         bail!(ConfigError("--concurrency must be at least 1".into()));
     }
@@ -310,6 +364,9 @@ fn worker_options(cli: &Cli, args: &WorkArgs) -> anyhow::Result<WorkerOptions> {
     if args.backoff.iter().any(|b| *b < 0) {
         bail!(ConfigError("--backoff must be non-negative".into()));
     }
+    if !(args.shutdown_grace.is_finite() && args.shutdown_grace >= 0.0) {
+        bail!(ConfigError("--shutdown-grace must be a non-negative number of seconds".into()));
+    }
     Ok(WorkerOptions {
         connection_name: cli.connection_name.clone(),
         queues,
@@ -321,24 +378,36 @@ fn worker_options(cli: &Cli, args: &WorkArgs) -> anyhow::Result<WorkerOptions> {
         max_time: (args.max_time > 0).then(|| Duration::from_secs(args.max_time)),
         stop_when_empty: args.stop_when_empty || args.once,
         cache_prefix: cli.cache_prefix.clone(),
+        shutdown_grace: Duration::from_secs_f64(args.shutdown_grace),
         ..WorkerOptions::default()
     })
 }
 
-/// SIGTERM / SIGINT: stop claiming, let in-flight jobs finish, exit 0.
-fn spawn_signal_handler(shutdown: CancellationToken) {
+/// SIGTERM / SIGINT / SIGQUIT: stop claiming, let in-flight jobs finish within the grace
+/// period, release the rest, exit 0. A second signal interrupts the in-flight jobs at once
+/// (they are released, never lost). SIGQUIT is a stop request, not a crash.
+fn spawn_signal_handler(shutdown: CancellationToken, abort: CancellationToken) -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let listen = |kind: SignalKind, name: &str| signal(kind).with_context(|| format!("cannot listen for {name}"));
+    let mut term = listen(SignalKind::terminate(), "SIGTERM")?;
+    let mut int = listen(SignalKind::interrupt(), "SIGINT")?;
+    let mut quit = listen(SignalKind::quit(), "SIGQUIT")?;
     tokio::spawn(async move {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::error!(error = %e, "cannot listen for SIGTERM");
+        loop {
+            let name = tokio::select! {
+                Some(()) = term.recv() => "SIGTERM",
+                Some(()) = int.recv() => "SIGINT",
+                Some(()) = quit.recv() => "SIGQUIT",
+                else => return,
+            };
+            if shutdown.is_cancelled() {
+                tracing::warn!(signal = name, "second stop signal: releasing in-flight jobs and exiting now");
+                abort.cancel();
                 return;
             }
-        };
-        tokio::select! {
-            _ = term.recv() => tracing::info!("SIGTERM: finishing in-flight jobs"),
-            _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: finishing in-flight jobs"),
+            tracing::info!(signal = name, "stopping: no new jobs; finishing in-flight jobs");
+            shutdown.cancel();
         }
-        shutdown.cancel();
     });
+    Ok(())
 }

@@ -5,9 +5,11 @@
 //! [`worker`] (run the handler under a timeout, catch panics) → [`handlers`] (class name →
 //! code) → the worker's completer (delete / release / fail in batches) → [`store`].
 
+pub mod admin;
 pub mod batches;
 pub mod bench;
 pub mod cli;
+pub mod config;
 pub mod demo;
 pub mod enqueue;
 pub mod failed;

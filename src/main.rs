@@ -1,9 +1,14 @@
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = cv_worker::cli::Cli::parse();
+    // Flags, CV_WORKER_* variables, then the config file and a Laravel .env below them.
+    let cli = match cv_worker::config::parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            eprintln!("cv-worker: error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     // Benchmarks log warnings only: a line per job would measure the terminal.
     let quiet = matches!(cli.command, cv_worker::cli::Command::Bench(_));
     cv_worker::logging::init(if quiet { "warn" } else { "info,sqlx=warn" });

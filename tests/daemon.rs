@@ -34,7 +34,15 @@ macro_rules! per_dialect {
     };
 }
 
-per_dialect!(sigkill_mid_job_is_reclaimed_after_retry_after, enqueue_then_work_once);
+per_dialect!(
+    sigkill_mid_job_is_reclaimed_after_retry_after,
+    enqueue_then_work_once,
+    sigterm_finishes_in_flight_jobs_and_releases_the_rest_after_the_grace,
+    second_signal_releases_in_flight_jobs_at_once,
+    artisan_queue_restart_makes_the_daemon_exit_cleanly,
+    paused_queues_are_skipped_and_cv_worker_restart_stops_the_daemon,
+    systemd_notify_ready_status_watchdog_stopping,
+);
 
 /// A worker is SIGKILLed while a job runs; after `retry_after` another worker reclaims the
 /// job (attempt 2) and completes it; the jobs that were waiting are worked too. Nothing lost.
@@ -100,6 +108,352 @@ async fn enqueue_then_work_once(d: Dialect) {
     once.args(["work", "--queue", "pings", "--once"]);
     run(once);
     assert_eq!(db.count("jobs").await, 1);
+}
+
+/// Enqueues `count` Sleep jobs of `seconds`; returns their uuids.
+fn enqueue_sleepers(url: &str, seconds: f64, count: usize) -> Vec<String> {
+    let mut c = cv_worker(url);
+    c.args(["enqueue", "CvWorker\\Jobs\\Sleep", "--tries", "3", "--count", &count.to_string()])
+        .args(["--data", &format!(r#"{{"seconds": {seconds}}}"#)]);
+    String::from_utf8(run(c).stdout).unwrap().lines().map(str::to_string).collect()
+}
+
+async fn wait_reserved(db: &TestDb, n: i64) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while db.query_i64("SELECT COUNT(*) FROM jobs WHERE reserved_at IS NOT NULL").await[0] < n {
+        assert!(Instant::now() < deadline, "the worker never reserved {n} jobs");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Reserved rows are handed to their handlers right away.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+}
+
+/// Waits for the child with a deadline; returns (exit status, stderr, seconds taken).
+async fn wait_exit(child: Child, within: Duration) -> (std::process::ExitStatus, String, f64) {
+    let started = Instant::now();
+    let out = tokio::time::timeout(within, tokio::task::spawn_blocking(move || child.wait_with_output()))
+        .await
+        .expect("cv-worker exited in time")
+        .unwrap()
+        .unwrap();
+    (out.status, String::from_utf8_lossy(&out.stderr).into_owned(), started.elapsed().as_secs_f64())
+}
+
+/// The uuids and attempts of the rows left in `jobs`, none of them reserved.
+async fn released_rows(db: &TestDb) -> Vec<(String, i64)> {
+    assert_eq!(db.query_i64("SELECT COUNT(*) FROM jobs WHERE reserved_at IS NOT NULL").await, vec![0]);
+    let payloads = db.query_strings("SELECT payload FROM jobs ORDER BY id").await;
+    let attempts = db.query_i64("SELECT attempts FROM jobs ORDER BY id").await;
+    let uuids = payloads
+        .iter()
+        .map(|p| serde_json::from_str::<serde_json::Value>(p).unwrap()["uuid"].as_str().unwrap().to_string());
+    uuids.zip(attempts).collect()
+}
+
+/// SIGTERM with jobs in flight: the short ones finish, the long ones are released after the
+/// grace with attempts unchanged (available now), nothing is lost or run twice, exit 0.
+async fn sigterm_finishes_in_flight_jobs_and_releases_the_rest_after_the_grace(d: Dialect) {
+    let db = TestDb::migrated(d).await;
+    let short = enqueue_sleepers(&db.url, 1.0, 2);
+    let long = enqueue_sleepers(&db.url, 120.0, 2);
+    let mut waiting = cv_worker(&db.url);
+    waiting.args(["enqueue", "CvWorker\\Jobs\\Ping", "--count", "3"]);
+    run(waiting);
+    let mut w = cv_worker(&db.url)
+        .args(["work", "--concurrency", "4", "--sleep", "0.1", "--shutdown-grace", "3"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the worker");
+    wait_reserved(&db, 4).await;
+    kill(&mut w, "TERM");
+    let (status, log, took) = wait_exit(w, Duration::from_secs(15)).await;
+    assert!(status.success(), "{log}");
+    assert!(took < 3.0 + 2.0, "exited {took:.1}s after SIGTERM, grace 3s: {log}");
+    for uuid in &short {
+        let runs = log.lines().filter(|l| l.contains(uuid.as_str()) && l.contains("processed")).count();
+        assert_eq!(runs, 1, "{uuid} ran once: {log}");
+    }
+    assert!(log.contains("shutdown grace is over"), "{log}");
+    assert_eq!(db.count("failed_jobs").await, 0, "{log}");
+    let rows = released_rows(&db).await;
+    assert_eq!(rows.len(), 5, "2 long jobs released + 3 pings never claimed: {rows:?}\n{log}");
+    for uuid in &long {
+        assert!(rows.contains(&(uuid.clone(), 0)), "{uuid} released with attempts 0: {rows:?}");
+    }
+    assert!(rows.iter().all(|(_, attempts)| *attempts == 0), "{rows:?}");
+    let now = cv_worker::worker::unix_now();
+    assert_eq!(db.query_i64(&format!("SELECT COUNT(*) FROM jobs WHERE available_at <= {now}")).await, vec![5]);
+}
+
+/// A second stop signal (SIGQUIT here, after SIGTERM) does not wait for the grace period:
+/// the in-flight jobs are released at once, unchanged, and the worker exits 0.
+async fn second_signal_releases_in_flight_jobs_at_once(d: Dialect) {
+    let db = TestDb::migrated(d).await;
+    let long = enqueue_sleepers(&db.url, 120.0, 3);
+    let mut w = cv_worker(&db.url)
+        .args(["work", "--concurrency", "3", "--sleep", "0.1", "--shutdown-grace", "60"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the worker");
+    wait_reserved(&db, 3).await;
+    kill(&mut w, "TERM");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    kill(&mut w, "QUIT");
+    let (status, log, took) = wait_exit(w, Duration::from_secs(15)).await;
+    assert!(status.success(), "{log}");
+    assert!(took < 5.0, "exited {took:.1}s after the second signal: {log}");
+    assert_eq!(db.count("failed_jobs").await, 0, "{log}");
+    let mut rows = released_rows(&db).await;
+    rows.sort();
+    let mut expected: Vec<_> = long.iter().map(|u| (u.clone(), 0)).collect();
+    expected.sort();
+    assert_eq!(rows, expected, "{log}");
+}
+
+/// `php artisan queue:restart` from the Laravel test app (default CACHE_PREFIX
+/// `laravel_cache`, the same `--cache-prefix` for cv-worker): the daemon finishes the job in
+/// flight and exits 0.
+async fn artisan_queue_restart_makes_the_daemon_exit_cleanly(d: Dialect) {
+    let db = TestDb::migrated(d).await;
+    let sleeper = enqueue_sleepers(&db.url, 2.0, 1);
+    let w = cv_worker(&db.url)
+        .args(["--cache-prefix", "laravel_cache", "work", "--sleep", "0.1"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the worker");
+    wait_reserved(&db, 1).await;
+    let url = <cv_worker::store::DatabaseUrl as std::str::FromStr>::from_str(&db.url).unwrap();
+    let artisan = Command::new("php")
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/laravel/artisan"))
+        .arg("queue:restart")
+        .envs(cv_worker::bench::laravel_env(&url))
+        .env("LOG_CHANNEL", "null")
+        .env("CACHE_PREFIX", "laravel_cache")
+        .output()
+        .expect("PHP is required for the Laravel interop tests");
+    assert!(artisan.status.success(), "{}", String::from_utf8_lossy(&artisan.stderr));
+    let written = db.store.cache_get("laravel_cacheilluminate:queue:restart", cv_worker::worker::unix_now()).await;
+    assert!(written.unwrap().is_some_and(|v| v.starts_with("i:")), "artisan wrote the restart key");
+    let (status, log, took) = wait_exit(w, Duration::from_secs(15)).await;
+    assert!(status.success(), "{log}");
+    assert!(took < 6.0, "exited {took:.1}s after queue:restart: {log}");
+    assert!(log.contains("queue restart signal received"), "{log}");
+    assert!(
+        log.lines().any(|l| l.contains(&sleeper[0]) && l.contains("processed")),
+        "the job in flight finished: {log}"
+    );
+    assert_eq!(db.count("jobs").await, 0, "{log}");
+}
+
+/// A queue with a truthy `illuminate:queue:paused:<connection>:<queue>` key is skipped until
+/// the key goes (`queue:resume`); `cv-worker restart` writes the restart key as artisan does
+/// and the daemon exits 0.
+async fn paused_queues_are_skipped_and_cv_worker_restart_stops_the_daemon(d: Dialect) {
+    let db = TestDb::migrated(d).await;
+    let now = cv_worker::worker::unix_now();
+    let pause = "p_illuminate:queue:paused:database:default";
+    db.store.cache_put(pause, "b:1;", now + 3600).await.unwrap();
+    let mut enqueue = cv_worker(&db.url);
+    enqueue.args(["enqueue", "CvWorker\\Jobs\\Ping", "--queue", "default"]);
+    run(enqueue);
+    let mut enqueue = cv_worker(&db.url);
+    enqueue.args(["enqueue", "CvWorker\\Jobs\\Ping", "--queue", "high"]);
+    run(enqueue);
+    let w = cv_worker(&db.url)
+        .args(["--cache-prefix", "p_", "work", "--queue", "high,default", "--sleep", "0.1"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the worker");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while db.count("jobs").await > 1 {
+        assert!(Instant::now() < deadline, "the high job was never worked");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(db.query_strings("SELECT queue FROM jobs").await, vec!["default".to_string()], "paused queue skipped");
+
+    db.store.cache_forget(pause).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while db.count("jobs").await > 0 {
+        assert!(Instant::now() < deadline, "the resumed queue was never worked");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let mut restart = cv_worker(&db.url);
+    restart.args(["--cache-prefix", "p_", "restart"]);
+    run(restart);
+    let key = if d == Dialect::Mysql { "`key`" } else { "key" };
+    let value = db.query_strings(&format!("SELECT value FROM cache WHERE {key} = 'p_illuminate:queue:restart'")).await;
+    let expiration =
+        db.query_i64(&format!("SELECT expiration FROM cache WHERE {key} = 'p_illuminate:queue:restart'")).await;
+    let written: i64 = value[0].strip_prefix("i:").and_then(|v| v.strip_suffix(';')).unwrap().parse().unwrap();
+    assert!(written >= now, "{value:?}");
+    assert_eq!(expiration, vec![written + 315_360_000]);
+    let (status, log, took) = wait_exit(w, Duration::from_secs(15)).await;
+    assert!(status.success(), "{log}");
+    assert!(took < 5.0, "{log}");
+    assert!(log.contains("queue paused") && log.contains("queue resumed"), "{log}");
+    assert!(log.contains("queue restart signal received"), "{log}");
+}
+
+/// Under systemd (`NOTIFY_SOCKET`, `WATCHDOG_USEC`): READY=1 once the first reserve worked,
+/// STATUS= lines with jobs/s and in-flight, WATCHDOG=1 at half the interval from the loop
+/// (also while idle), STOPPING=1 on SIGTERM.
+async fn systemd_notify_ready_status_watchdog_stopping(d: Dialect) {
+    let db = TestDb::migrated(d).await;
+    let mut pings = cv_worker(&db.url);
+    pings.args(["enqueue", "CvWorker\\Jobs\\Ping", "--count", "3"]);
+    run(pings);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notify.sock");
+    let socket = std::os::unix::net::UnixDatagram::bind(&path).unwrap();
+    socket.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+    let mut w = cv_worker(&db.url)
+        .args(["work", "--sleep", "1"])
+        .env("NOTIFY_SOCKET", &path)
+        .env("WATCHDOG_USEC", "400000")
+        .env_remove("WATCHDOG_PID")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the worker");
+    let read = |socket: &std::os::unix::net::UnixDatagram, until: Instant, messages: &mut Vec<String>| {
+        let mut buf = [0u8; 4096];
+        while Instant::now() < until {
+            if let Ok(n) = socket.recv(&mut buf) {
+                messages.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+            }
+        }
+    };
+    let mut messages = Vec::new();
+    read(&socket, Instant::now() + Duration::from_millis(3500), &mut messages);
+    kill(&mut w, "TERM");
+    read(&socket, Instant::now() + Duration::from_millis(1000), &mut messages);
+    let (status, log, _) = wait_exit(w, Duration::from_secs(10)).await;
+    assert!(status.success(), "{log}");
+
+    assert!(messages.first().is_some_and(|m| m.contains("READY=1\n")), "{messages:?}");
+    assert_eq!(messages.iter().filter(|m| m.contains("READY=1")).count(), 1, "{messages:?}");
+    let pings = messages.iter().filter(|m| m.contains("WATCHDOG=1")).count();
+    assert!(pings >= 5, "a ping every 0.2 s for 3.5 s, idle included: {pings} in {messages:?}");
+    let statuses: Vec<&String> = messages.iter().filter(|m| m.contains("STATUS=") && m.contains("jobs/s")).collect();
+    assert!(statuses.iter().any(|m| m.contains("in flight")), "{messages:?}");
+    assert!(messages.iter().any(|m| m.contains("3 done")), "the status counts the 3 pings: {messages:?}");
+    assert!(messages.last().is_some_and(|m| m.contains("STOPPING=1")), "{messages:?}");
+    assert_eq!(db.count("jobs").await, 0, "{log}");
+}
+
+/// With stderr on the journal (`JOURNAL_STREAM` = stderr's device:inode, as systemd sets it)
+/// every log line is a JSON object, and a job's line carries uuid, class, queue, attempt and
+/// duration.
+#[test]
+fn logs_are_json_lines_under_the_journal() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_cv-worker"))
+        .current_dir(dir.path())
+        .env_remove("CV_WORKER_DATABASE_URL")
+        .args(["enqueue", "CvWorker\\Jobs\\Ping"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let uuid = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let log_path = dir.path().join("journal.log");
+    let log_file = std::fs::File::create(&log_path).unwrap();
+    let meta = log_file.metadata().unwrap();
+    let status = Command::new(env!("CARGO_BIN_EXE_cv-worker"))
+        .current_dir(dir.path())
+        .env_remove("CV_WORKER_DATABASE_URL")
+        .env_remove("CV_WORKER_LOG_FORMAT")
+        .env("RUST_LOG", "info")
+        .env("JOURNAL_STREAM", format!("{}:{}", meta.dev(), meta.ino()))
+        .args(["work", "--once"])
+        .stderr(Stdio::from(log_file))
+        .status()
+        .unwrap();
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(status.success(), "{log}");
+    let lines: Vec<serde_json::Value> =
+        log.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"))).collect();
+    let job = lines
+        .iter()
+        .find(|l| l["fields"]["message"] == "processed")
+        .unwrap_or_else(|| panic!("no processed line: {log}"));
+    assert_eq!(job["span"]["uuid"], uuid.as_str(), "{job}");
+    assert_eq!(job["span"]["class"], "CvWorker\\Jobs\\Ping", "{job}");
+    assert_eq!(job["span"]["queue"], "default", "{job}");
+    assert_eq!(job["span"]["attempt"], 1, "{job}");
+    assert!(job["fields"]["duration_ms"].is_number(), "{job}");
+    assert_eq!(job["level"], "INFO", "{job}");
+}
+
+/// `config check`: defaults < TOML file < Laravel .env < CV_WORKER_* < flags, the password
+/// masked; an unknown key is an error (exit 2, one line naming it).
+#[test]
+fn config_check_shows_the_layers_and_rejects_unknown_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = dir.path().join("config.toml");
+    std::fs::write(
+        &toml,
+        "database_url = \"sqlite://from-file.sqlite\"\ncache_prefix = \"file_\"\nretry_after = 120\n\
+         connection_name = \"file-conn\"\n[work]\nqueue = [\"high\", \"default\"]\nconcurrency = 7\nshutdown_grace = 12.5\n",
+    )
+    .unwrap();
+    let dotenv = dir.path().join(".env");
+    std::fs::write(
+        &dotenv,
+        "DB_CONNECTION=pgsql\nDB_HOST=db.internal\nDB_DATABASE=app\nDB_USERNAME=app\nDB_PASSWORD=hunter2\n\
+         CACHE_PREFIX=env_file_\n",
+    )
+    .unwrap();
+    let check = |envs: &[(&str, &str)], args: &[&str]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_cv-worker"));
+        for var in [
+            "CV_WORKER_DATABASE_URL",
+            "CV_WORKER_CACHE_PREFIX",
+            "CV_WORKER_CONNECTION_NAME",
+            "CV_WORKER_RETRY_AFTER",
+            "CV_WORKER_SHUTDOWN_GRACE",
+            "CV_WORKER_CONFIG",
+            "CV_WORKER_ENV_FILE",
+        ] {
+            c.env_remove(var);
+        }
+        c.arg("--config").arg(&toml).args(args).args(["config", "check"]).envs(envs.iter().copied()).output().unwrap()
+    };
+
+    let out = check(&[], &[]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("database_url = \"sqlite://from-file.sqlite\""), "{text}");
+    assert!(text.contains("cache_prefix = \"file_\""), "{text}");
+    assert!(text.contains("retry_after = 120"), "{text}");
+    assert!(text.contains("queue = [\"high\", \"default\"]"), "{text}");
+    assert!(text.contains("concurrency = 7"), "{text}");
+    assert!(text.contains("shutdown_grace = 12.5"), "{text}");
+
+    // The .env is over the file; CV_WORKER_* over the .env; flags over everything.
+    let env_file = dotenv.to_str().unwrap();
+    let out = check(&[("CV_WORKER_RETRY_AFTER", "60")], &["--env-file", env_file, "--connection-name", "flag-conn"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("database_url = \"postgres://app:***@db.internal:5432/app\""), "{text}");
+    assert!(!text.contains("hunter2"), "{text}");
+    assert!(text.contains("cache_prefix = \"env_file_\""), "{text}");
+    assert!(text.contains("retry_after = 60"), "{text}");
+    assert!(text.contains("connection_name = \"flag-conn\""), "{text}");
+    let out = check(&[("CV_WORKER_CACHE_PREFIX", "var_")], &["--env-file", env_file, "--cache-prefix", "flag_"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("cache_prefix = \"flag_\""));
+
+    std::fs::write(&toml, "[work]\nconcurency = 3\n").unwrap();
+    let out = check(&[], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("concurency") && err.contains("config.toml"), "{err}");
+    std::fs::write(&toml, "[work]\nconcurrency = 0\n").unwrap();
+    let out = check(&[], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--concurrency must be at least 1"));
 }
 
 #[test]

@@ -15,7 +15,8 @@ fn database_name(url: &str) -> String {
 
 fn migrate_and_enqueue(url: &str) {
     for args in [vec!["migrate"], vec!["enqueue", "CvWorker\\Jobs\\Ping"]] {
-        let out = Command::new(env!("CARGO_BIN_EXE_cv-worker")).arg("--database-url").arg(url).args(&args).output().unwrap();
+        let out =
+            Command::new(env!("CARGO_BIN_EXE_cv-worker")).arg("--database-url").arg(url).args(&args).output().unwrap();
         assert!(out.status.success(), "{url} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     }
 }

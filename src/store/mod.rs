@@ -74,6 +74,9 @@ pub enum Outcome {
     Release { delay: i64 },
     /// Delete and record in `failed_jobs`.
     Fail { exception: String },
+    /// Not finished (shutdown grace ran out): delete and re-insert available now with the
+    /// attempts it had before this reservation, so the interrupted run does not count.
+    Abandon,
 }
 
 /// A finished job and what to write for it.
@@ -114,6 +117,9 @@ pub struct QueueSize {
     pub pending: i64,
     pub delayed: i64,
     pub reserved: i64,
+    /// `available_at` of the oldest pending job (the admin API shows its age); `None` when
+    /// nothing is pending.
+    pub oldest_pending_available_at: Option<i64>,
 }
 
 /// Errors from the store. Everything is a database error in the end, but the worker needs to
@@ -183,6 +189,9 @@ pub trait Store: cv_tables::CvTables + Send + Sync + 'static {
     /// Per queue pending / delayed / reserved counts.
     async fn queue_size(&self, queue: &str, now: i64) -> Result<QueueSize>;
 
+    /// The distinct queue names that have rows in `jobs`, sorted.
+    async fn queue_names(&self) -> Result<Vec<String>>;
+
     /// Reads a cache value (`key` already prefixed); expired rows read as missing.
     async fn cache_get(&self, key: &str, now: i64) -> Result<Option<String>>;
 
@@ -192,6 +201,10 @@ pub trait Store: cv_tables::CvTables + Send + Sync + 'static {
 
     /// Deletes a cache key.
     async fn cache_forget(&self, key: &str) -> Result<()>;
+
+    /// Writes a cache value (`key` already prefixed; `value` PHP-serialized) with an absolute
+    /// `expiration` (Unix seconds), as Laravel's database cache `put`/`forever` do (upsert).
+    async fn cache_put(&self, key: &str, value: &str, expiration: i64) -> Result<()>;
 
     // --- job_batches (spec §8; the logic is in `crate::batches`) ---
 
@@ -299,7 +312,8 @@ pub(crate) struct CompletionPlan<'a> {
 impl<'a> CompletionPlan<'a> {
     pub fn new(batch: &'a [Completion]) -> Self {
         let keys = batch.iter().map(|c| (c.job.id, c.job.reserved_at)).collect();
-        let releases = batch.iter().filter(|c| matches!(c.outcome, Outcome::Release { .. })).collect();
+        let releases =
+            batch.iter().filter(|c| matches!(c.outcome, Outcome::Release { .. } | Outcome::Abandon)).collect();
         let failures = batch.iter().filter(|c| matches!(c.outcome, Outcome::Fail { .. })).collect();
         CompletionPlan { keys, releases, failures }
     }
@@ -314,7 +328,7 @@ impl<'a> CompletionPlan<'a> {
             }
             match c.outcome {
                 Outcome::Delete => report.deleted += 1,
-                Outcome::Release { .. } => report.released += 1,
+                Outcome::Release { .. } | Outcome::Abandon => report.released += 1,
                 Outcome::Fail { .. } => report.failed += 1,
             }
         }
@@ -333,6 +347,15 @@ pub(crate) fn release_delay(outcome: &Outcome) -> i64 {
     match outcome {
         Outcome::Release { delay } => (*delay).max(0),
         _ => 0,
+    }
+}
+
+/// The `attempts` a released row is re-inserted with: carried as is, except for an abandoned
+/// job, whose interrupted run is not counted.
+pub(crate) fn release_attempts(c: &Completion) -> i64 {
+    match c.outcome {
+        Outcome::Abandon => (c.job.attempts - 1).max(0),
+        _ => c.job.attempts,
     }
 }
 

@@ -15,7 +15,7 @@ use sqlx::{ConnectOptions, MySql, QueryBuilder, Row};
 use super::{BatchPrune, BatchRow, FailedJobRow, NewBatch};
 use super::{
     CompleteReport, Completion, CompletionPlan, Dialect, NewJob, QueueSize, ReservedJob, Result, Store, exception_text,
-    failed_at_string, padded_len, parse_cache_int, release_delay,
+    failed_at_string, padded_len, parse_cache_int, release_attempts, release_delay,
 };
 use crate::batches::{self, BatchEvents, BatchState};
 
@@ -157,7 +157,7 @@ impl Store for MySqlStore {
             );
             qb.push_values(&releases, |mut b, c| {
                 b.push_bind(&c.job.queue)
-                    .push_bind(c.job.attempts.min(255))
+                    .push_bind(release_attempts(c).min(255))
                     .push("NULL")
                     .push_bind(now + release_delay(&c.outcome))
                     .push_bind(now)
@@ -222,9 +222,11 @@ impl Store for MySqlStore {
             "SELECT \
                CAST(COALESCE(SUM(reserved_at IS NULL AND available_at <= ?), 0) AS SIGNED) AS pending, \
                CAST(COALESCE(SUM(reserved_at IS NULL AND available_at > ?), 0) AS SIGNED) AS `delayed`, \
-               CAST(COALESCE(SUM(reserved_at IS NOT NULL), 0) AS SIGNED) AS reserved \
+               CAST(COALESCE(SUM(reserved_at IS NOT NULL), 0) AS SIGNED) AS reserved, \
+               CAST(MIN(CASE WHEN reserved_at IS NULL AND available_at <= ? THEN available_at END) AS SIGNED) AS oldest \
              FROM jobs WHERE queue = ?",
         )
+        .bind(now)
         .bind(now)
         .bind(now)
         .bind(queue)
@@ -234,7 +236,12 @@ impl Store for MySqlStore {
             pending: row.try_get("pending")?,
             delayed: row.try_get("delayed")?,
             reserved: row.try_get("reserved")?,
+            oldest_pending_available_at: row.try_get::<Option<i64>, _>("oldest")?,
         })
+    }
+
+    async fn queue_names(&self) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar("SELECT DISTINCT queue FROM jobs ORDER BY queue").fetch_all(&self.pool).await?)
     }
 
     async fn cache_get(&self, key: &str, now: i64) -> Result<Option<String>> {
@@ -272,6 +279,19 @@ impl Store for MySqlStore {
 
     async fn cache_forget(&self, key: &str) -> Result<()> {
         sqlx::query("DELETE FROM cache WHERE `key` = ?").bind(key).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn cache_put(&self, key: &str, value: &str, expiration: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO cache (`key`, value, expiration) VALUES (?, ?, ?) \
+             ON DUPLICATE KEY UPDATE value = VALUES(value), expiration = VALUES(expiration)",
+        )
+        .bind(key)
+        .bind(value)
+        .bind(expiration)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 

@@ -12,7 +12,7 @@ use sqlx::{ConnectOptions, Row};
 use super::{BatchPrune, BatchRow, FailedJobRow, NewBatch};
 use super::{
     CompleteReport, Completion, CompletionPlan, Dialect, NewJob, QueueSize, ReservedJob, Result, Store, exception_text,
-    failed_at_string, parse_cache_int, release_delay,
+    failed_at_string, parse_cache_int, release_attempts, release_delay,
 };
 use crate::batches::{self, BatchEvents, BatchState};
 
@@ -116,7 +116,7 @@ impl Store for PgStore {
             plan.releases.iter().copied().filter(|c| deleted.contains(&c.job.id)).collect();
         if !releases.is_empty() {
             let queues: Vec<&str> = releases.iter().map(|c| c.job.queue.as_str()).collect();
-            let attempts: Vec<i16> = releases.iter().map(|c| c.job.attempts.min(i16::MAX as i64) as i16).collect();
+            let attempts: Vec<i16> = releases.iter().map(|c| release_attempts(c).min(i16::MAX as i64) as i16).collect();
             let available: Vec<i32> = releases.iter().map(|c| (now + release_delay(&c.outcome)) as i32).collect();
             let payloads: Vec<&str> = releases.iter().map(|c| &*c.job.payload).collect();
             sqlx::query(
@@ -194,7 +194,8 @@ impl Store for PgStore {
             "SELECT \
                COUNT(*) FILTER (WHERE reserved_at IS NULL AND available_at <= $2) AS pending, \
                COUNT(*) FILTER (WHERE reserved_at IS NULL AND available_at > $2) AS delayed, \
-               COUNT(*) FILTER (WHERE reserved_at IS NOT NULL) AS reserved \
+               COUNT(*) FILTER (WHERE reserved_at IS NOT NULL) AS reserved, \
+               MIN(available_at) FILTER (WHERE reserved_at IS NULL AND available_at <= $2) AS oldest \
              FROM jobs WHERE queue = $1",
         )
         .bind(queue)
@@ -205,7 +206,12 @@ impl Store for PgStore {
             pending: row.try_get("pending")?,
             delayed: row.try_get("delayed")?,
             reserved: row.try_get("reserved")?,
+            oldest_pending_available_at: row.try_get::<Option<i32>, _>("oldest")?.map(i64::from),
         })
+    }
+
+    async fn queue_names(&self) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar("SELECT DISTINCT queue FROM jobs ORDER BY queue").fetch_all(&self.pool).await?)
     }
 
     async fn cache_get(&self, key: &str, now: i64) -> Result<Option<String>> {
@@ -243,6 +249,19 @@ impl Store for PgStore {
 
     async fn cache_forget(&self, key: &str) -> Result<()> {
         sqlx::query("DELETE FROM cache WHERE key = $1").bind(key).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn cache_put(&self, key: &str, value: &str, expiration: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO cache (key, value, expiration) VALUES ($1, $2, $3) \
+             ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, expiration = EXCLUDED.expiration",
+        )
+        .bind(key)
+        .bind(value)
+        .bind(expiration.clamp(0, i32::MAX as i64) as i32)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 

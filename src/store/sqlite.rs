@@ -13,7 +13,7 @@ use sqlx::{ConnectOptions, QueryBuilder, Row, Sqlite};
 use super::{BatchPrune, BatchRow, FailedJobRow, NewBatch};
 use super::{
     CompleteReport, Completion, CompletionPlan, Dialect, NewJob, QueueSize, ReservedJob, Result, Store, exception_text,
-    failed_at_string, padded_len, parse_cache_int, release_delay,
+    failed_at_string, padded_len, parse_cache_int, release_attempts, release_delay,
 };
 use crate::batches::{self, BatchEvents, BatchState};
 
@@ -125,7 +125,7 @@ impl Store for SqliteStore {
             );
             qb.push_values(chunk, |mut b, c| {
                 b.push_bind(&c.job.queue)
-                    .push_bind(c.job.attempts)
+                    .push_bind(release_attempts(c))
                     .push("NULL")
                     .push_bind(now + release_delay(&c.outcome))
                     .push_bind(now)
@@ -192,7 +192,8 @@ impl Store for SqliteStore {
             "SELECT \
                COALESCE(SUM(reserved_at IS NULL AND available_at <= ?2), 0) AS pending, \
                COALESCE(SUM(reserved_at IS NULL AND available_at > ?2), 0) AS delayed, \
-               COALESCE(SUM(reserved_at IS NOT NULL), 0) AS reserved \
+               COALESCE(SUM(reserved_at IS NOT NULL), 0) AS reserved, \
+               MIN(CASE WHEN reserved_at IS NULL AND available_at <= ?2 THEN available_at END) AS oldest \
              FROM jobs WHERE queue = ?1",
         )
         .bind(queue)
@@ -203,7 +204,12 @@ impl Store for SqliteStore {
             pending: row.try_get("pending")?,
             delayed: row.try_get("delayed")?,
             reserved: row.try_get("reserved")?,
+            oldest_pending_available_at: row.try_get::<Option<i64>, _>("oldest")?,
         })
+    }
+
+    async fn queue_names(&self) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar("SELECT DISTINCT queue FROM jobs ORDER BY queue").fetch_all(&self.pool).await?)
     }
 
     async fn cache_get(&self, key: &str, now: i64) -> Result<Option<String>> {
@@ -240,6 +246,19 @@ impl Store for SqliteStore {
 
     async fn cache_forget(&self, key: &str) -> Result<()> {
         sqlx::query("DELETE FROM cache WHERE key = ?").bind(key).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn cache_put(&self, key: &str, value: &str, expiration: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO cache (key, value, expiration) VALUES (?, ?, ?) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value, expiration = excluded.expiration",
+        )
+        .bind(key)
+        .bind(value)
+        .bind(expiration)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 

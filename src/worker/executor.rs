@@ -27,10 +27,21 @@ pub(crate) async fn execute(job: ReservedJob, shared: &Shared) {
     let span = tracing::info_span!("job", id = job.id, uuid = tracing::field::Empty, class = tracing::field::Empty,
         queue = %job.queue, attempt = job.attempts);
     let mut batch_id = None;
-    let (uuid, outcome) = decide(&job, shared, &span, &mut batch_id).instrument(span.clone()).await;
+    // `abort` (shutdown grace over, or a second signal) drops the handler mid-run; the job
+    // goes back to the queue as it was before this reservation.
+    let decided = tokio::select! {
+        decided = decide(&job, shared, &span, &mut batch_id).instrument(span.clone()) => Some(decided),
+        _ = shared.abort.cancelled() => None,
+    };
+    let (uuid, outcome) = match decided {
+        Some(decided) => decided,
+        None => (Payload::sniff_uuid(&job.payload).unwrap_or_else(new_uuid), Outcome::Abandon),
+    };
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    crate::admin::metrics::record_outcome(&job, &outcome, elapsed_ms / 1000.0);
     span.in_scope(|| match &outcome {
         Outcome::Delete => tracing::info!(duration_ms = elapsed_ms, "processed"),
+        Outcome::Abandon => tracing::warn!(duration_ms = elapsed_ms, "interrupted by shutdown; released unchanged"),
         Outcome::Release { delay } => tracing::warn!(duration_ms = elapsed_ms, delay, "released"),
         Outcome::Fail { exception } => {
             let first_line = exception.lines().next().unwrap_or_default();

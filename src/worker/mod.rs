@@ -14,10 +14,16 @@
 //!   in-flight set implies nothing is left unwritten.
 //!
 //! When there is nothing to do the fetcher sleeps `--sleep` seconds (no busy polling), and a
-//! shutdown token stops claiming at once and lets in-flight jobs finish.
+//! shutdown token stops claiming at once and lets in-flight jobs finish within
+//! `shutdown_grace`; then (or at once on the `abort` token) the unfinished handlers are
+//! dropped and their jobs released back to the queue with attempts unchanged
+//! ([`Outcome::Abandon`](crate::store::Outcome::Abandon)). The loop also watches Laravel's
+//! restart and pause keys ([`watch`]) and speaks systemd's notify protocol (`notify`).
 
 mod completer;
 mod executor;
+mod notify;
+pub mod watch;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -63,6 +69,9 @@ pub struct WorkerOptions {
     pub cache_prefix: String,
     /// The most outcomes written in one completion transaction.
     pub completion_batch: usize,
+    /// After a stop (signal, restart, limits): how long in-flight jobs may still run before
+    /// they are interrupted and released back to the queue with their attempts unchanged.
+    pub shutdown_grace: Duration,
 }
 
 impl Default for WorkerOptions {
@@ -79,6 +88,7 @@ impl Default for WorkerOptions {
             stop_when_empty: false,
             cache_prefix: "laravel-cache-".into(),
             completion_batch: 1000,
+            shutdown_grace: Duration::from_secs(30),
         }
     }
 }
@@ -133,6 +143,8 @@ pub(crate) struct Shared {
     pub registry: Arc<Registry>,
     pub options: WorkerOptions,
     pub completions: mpsc::Sender<completer::Pending>,
+    /// Interrupts running handlers: their jobs are released with attempts unchanged.
+    pub abort: CancellationToken,
 }
 
 /// Works the queues until a stop condition or `shutdown`; returns what was done.
@@ -141,6 +153,18 @@ pub async fn run(
     registry: Arc<Registry>,
     options: WorkerOptions,
     shutdown: CancellationToken,
+) -> anyhow::Result<WorkReport> {
+    run_with_abort(store, registry, options, shutdown, CancellationToken::new()).await
+}
+
+/// [`run`], plus `abort`: once cancelled (a second signal), in-flight jobs are interrupted at
+/// once instead of after `shutdown_grace`, and released back to the queue unchanged.
+pub async fn run_with_abort(
+    store: Arc<dyn Store>,
+    registry: Arc<Registry>,
+    options: WorkerOptions,
+    shutdown: CancellationToken,
+    abort: CancellationToken,
 ) -> anyhow::Result<WorkReport> {
     anyhow::ensure!(options.concurrency > 0, "--concurrency must be at least 1");
     anyhow::ensure!(!options.queues.is_empty(), "--queue must name at least one queue");
@@ -154,13 +178,24 @@ pub async fn run(
         options.completion_batch,
         stats.clone(),
     ));
-    let shared = Arc::new(Shared { store: store.clone(), registry, options: options.clone(), completions: tx });
+    let shared = Arc::new(Shared {
+        store: store.clone(),
+        registry,
+        options: options.clone(),
+        completions: tx,
+        abort: abort.clone(),
+    });
     let slots = Arc::new(Semaphore::new(options.concurrency));
     let mut in_flight = JoinSet::new();
     let mut claimed: u64 = 0;
     let mut database_down = false;
     // The last reserve filled every slot it asked for: there is more waiting.
     let mut backlog = false;
+    // queue:restart / queue:pause (read at start, then at most once a second).
+    let mut watch = watch::Watch::new(&options);
+    watch.restart_signalled(&*store).await;
+    // systemd: READY=1, STATUS=, WATCHDOG=1 (from this loop), STOPPING=1.
+    let mut notifier = notify::Notifier::from_env();
 
     tracing::info!(queues = %options.queues.join(","), concurrency = options.concurrency, "worker started");
     loop {
@@ -169,7 +204,12 @@ pub async fn run(
                 tracing::error!(error = %e, "job task ended abnormally");
             }
         }
+        notifier.tick(&stats, in_flight.len());
         if shutdown.is_cancelled() || options.max_time.is_some_and(|max| started.elapsed() >= max) {
+            break;
+        }
+        if watch.restart_signalled(&*store).await {
+            tracing::info!("queue restart signal received (queue:restart); finishing in-flight jobs and exiting");
             break;
         }
         let remaining = if options.max_jobs > 0 { options.max_jobs - claimed } else { u64::MAX };
@@ -180,6 +220,8 @@ pub async fn run(
         let first = tokio::select! {
             permit = slots.clone().acquire_owned() => permit?,
             _ = shutdown.cancelled() => break,
+            // All slots busy: look at the restart key (and ping the watchdog) meanwhile.
+            _ = tokio::time::sleep(watch::INTERVAL.min(notifier.max_wait())) => continue,
         };
         // Let tasks whose completions were just acknowledged free their slots too, so one
         // round trip claims for all of them. With a backlog, wait a moment for half the
@@ -200,18 +242,25 @@ pub async fn run(
         let now = unix_now();
         let mut jobs = Vec::with_capacity(permits.len());
         let mut fetch_error = None;
-        for queue in &options.queues {
+        for queue in options.queues.iter().filter(|q| !watch.is_paused(q)) {
             let need = permits.len() - jobs.len();
             if need == 0 {
                 break;
             }
-            match store.reserve(queue, need, now, options.retry_after).await {
+            let reserve_started = Instant::now();
+            let reserved = store.reserve(queue, need, now, options.retry_after).await;
+            crate::admin::metrics::record_reserve(queue, reserve_started.elapsed().as_secs_f64());
+            match reserved {
                 Ok(mut got) => jobs.append(&mut got),
                 Err(e) => {
                     fetch_error = Some(e);
                     break;
                 }
             }
+        }
+        if fetch_error.is_none() {
+            // The store is connected and a reserve round trip worked: ready (once).
+            notifier.ready(&stats, in_flight.len());
         }
         if let Some(e) = fetch_error {
             if e.is_retryable() && jobs.is_empty() {
@@ -225,6 +274,7 @@ pub async fn run(
             if !database_down {
                 tracing::error!(error = %e, "cannot reserve jobs; retrying");
                 database_down = true;
+                notifier.set_problem(Some("database unreachable, retrying"), &stats, in_flight.len());
             }
             if jobs.is_empty() {
                 drop(permits);
@@ -235,6 +285,7 @@ pub async fn run(
         } else if database_down {
             tracing::info!("database reachable again");
             database_down = false;
+            notifier.set_problem(None, &stats, in_flight.len());
         }
 
         if jobs.is_empty() {
@@ -243,12 +294,26 @@ pub async fn run(
             if options.stop_when_empty {
                 // In-flight jobs may still release work back to the queue: wait for them,
                 // then look again; stop only when nothing is left anywhere.
-                if in_flight.join_next().await.is_some() {
+                let finished = tokio::select! {
+                    done = in_flight.join_next() => done.is_some(),
+                    // The loop's top sees the stop and drains with the grace period.
+                    _ = shutdown.cancelled() => true,
+                };
+                if finished {
                     continue;
                 }
                 break;
             }
-            sleep_or_shutdown(options.sleep, &shutdown).await;
+            // Idle: sleep --sleep, in steps short enough for the watchdog.
+            let wake = Instant::now() + options.sleep;
+            loop {
+                let left = wake.saturating_duration_since(Instant::now());
+                if left.is_zero() || shutdown.is_cancelled() {
+                    break;
+                }
+                sleep_or_shutdown(left.min(notifier.max_wait()), &shutdown).await;
+                notifier.tick(&stats, in_flight.len());
+            }
             continue;
         }
 
@@ -269,10 +334,37 @@ pub async fn run(
         }
     }
 
-    // Stop claiming; let in-flight jobs finish (each bounded by its timeout).
-    while let Some(done) = in_flight.join_next().await {
-        if let Err(e) = done {
-            tracing::error!(error = %e, "job task ended abnormally");
+    // Stop claiming; let in-flight jobs finish within the grace period (each is also bounded
+    // by its timeout), then interrupt the rest: they are released back to the queue.
+    notifier.stopping(in_flight.len());
+    if !in_flight.is_empty() {
+        tracing::info!(
+            in_flight = in_flight.len(),
+            grace_s = options.shutdown_grace.as_secs_f64(),
+            "stopped claiming; waiting for in-flight jobs"
+        );
+    }
+    let grace = tokio::time::sleep(options.shutdown_grace);
+    tokio::pin!(grace);
+    loop {
+        let done = tokio::select! {
+            done = in_flight.join_next() => done,
+            _ = &mut grace, if !abort.is_cancelled() => {
+                tracing::warn!(in_flight = in_flight.len(), "shutdown grace is over; releasing unfinished jobs");
+                abort.cancel();
+                continue;
+            }
+            _ = abort.cancelled(), if !abort.is_cancelled() => continue,
+            // Draining is progress too: keep the watchdog fed.
+            _ = tokio::time::sleep(notifier.max_wait().min(Duration::from_secs(3600))) => {
+                notifier.tick(&stats, in_flight.len());
+                continue;
+            }
+        };
+        match done {
+            Some(Err(e)) => tracing::error!(error = %e, "job task ended abnormally"),
+            Some(Ok(())) => {}
+            None => break,
         }
     }
     drop(shared);
