@@ -45,6 +45,9 @@ pub struct Cli {
     /// A Laravel .env to take DB_*, QUEUE_CONNECTION and CACHE_PREFIX from (over the file).
     #[arg(long, env = "CV_WORKER_ENV_FILE", global = true)]
     pub env_file: Option<std::path::PathBuf>,
+    /// Log filter, e.g. info or info,cv_worker=debug (RUST_LOG wins; SIGHUP re-reads it).
+    #[arg(long, env = "CV_WORKER_LOG_LEVEL", global = true)]
+    pub log_level: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -235,7 +238,32 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 crate::admin::check_listen(addr, args.admin_token.as_deref())
                     .map_err(|e| ConfigError(e.to_string()))?;
             }
-            let store = open_store(&cli, (options.concurrency as u32 / 4).clamp(2, 16) + 2).await?;
+            let shutdown = CancellationToken::new();
+            let abort = CancellationToken::new();
+            spawn_signal_handler(shutdown.clone(), abort.clone())?;
+            // SIGHUP: queues, concurrency and log level, re-read as at start.
+            let (live_tx, live_rx) = tokio::sync::watch::channel(crate::config::LiveSettings::of(&cli, &options));
+            crate::config::spawn_sighup_reloader(live_tx).context("cannot listen for SIGHUP")?;
+            let pool = (options.concurrency as u32 / 4).clamp(2, 16) + 2;
+            let store = match &cli.database_url {
+                // The embedded default: created and migrated, never "unreachable".
+                None => open_store(&cli, pool).await?,
+                // A database server that is down (or not created yet) is waited for.
+                Some(raw) => {
+                    let url = DatabaseUrl::from_str(raw).map_err(|e| ConfigError(e.to_string()))?;
+                    match worker::connect_with_retry(&url, pool, &shutdown).await {
+                        Ok(Some(store)) => store,
+                        Ok(None) => {
+                            tracing::info!("stopped before the database was reachable");
+                            return Ok(());
+                        }
+                        Err(e) => {
+                            let message = format!("cannot connect to {}: {e}", store::redact_url(raw));
+                            return Err(ConfigError(message).into());
+                        }
+                    }
+                }
+            };
             if let Err(e) = cv_jobs::pdf::warm_up() {
                 tracing::error!(error = %e, "cannot load the PDF fonts; CV jobs will fail");
             }
@@ -248,10 +276,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 ),
                 None => None,
             };
-            let shutdown = CancellationToken::new();
-            let abort = CancellationToken::new();
-            spawn_signal_handler(shutdown.clone(), abort.clone())?;
-            let report = worker::run_with_abort(store, registry, options, shutdown, abort).await?;
+            let report = worker::run_service(store, registry, options, shutdown, abort, Some(live_rx)).await?;
             if let Some(admin) = admin {
                 admin.stop().await;
             }

@@ -29,7 +29,20 @@ pub struct FileSettings {
     pub retry_after: Option<i64>,
     pub cache_prefix: Option<String>,
     pub storage_root: Option<PathBuf>,
+    /// Log filter (`info`, `warn`, `info,cv_worker=debug`); `RUST_LOG` wins. Live on SIGHUP.
+    pub log_level: Option<String>,
     pub work: Option<WorkSettings>,
+    pub admin: Option<AdminSettings>,
+}
+
+/// The `[admin]` table: the admin HTTP API of `cv-worker work`.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminSettings {
+    /// `--admin-listen`: serve the API on this address (off when unset).
+    pub listen: Option<std::net::SocketAddr>,
+    /// `--admin-token`: the bearer token (prefer `CV_WORKER_ADMIN_TOKEN` in a 0640 env file).
+    pub token: Option<String>,
 }
 
 /// The `[work]` table: `cv-worker work`'s flags.
@@ -80,10 +93,25 @@ pub fn layer(mut cli: Cli, matches: &ArgMatches) -> Result<Cli, ConfigError> {
     {
         cli.storage_root = v.clone();
     }
+    if default("log_level") && settings.log_level.is_some() {
+        cli.log_level = settings.log_level.clone();
+    }
     if let (Command::Work(args), Some(("work", sub))) = (&mut cli.command, matches.subcommand()) {
         apply_work(args, sub, settings.work.as_ref());
+        apply_admin(args, sub, settings.admin.as_ref());
     }
     Ok(cli)
+}
+
+fn apply_admin(args: &mut WorkArgs, matches: &ArgMatches, admin: Option<&AdminSettings>) {
+    let Some(a) = admin else { return };
+    let default = |id: &str| matches.value_source(id).is_none_or(|s| s == ValueSource::DefaultValue);
+    if default("admin_listen") && a.listen.is_some() {
+        args.admin_listen = a.listen;
+    }
+    if default("admin_token") && a.token.is_some() {
+        args.admin_token = a.token.clone();
+    }
 }
 
 fn apply_work(args: &mut WorkArgs, matches: &ArgMatches, work: Option<&WorkSettings>) {
@@ -124,6 +152,73 @@ fn apply_work(args: &mut WorkArgs, matches: &ArgMatches, work: Option<&WorkSetti
     {
         args.shutdown_grace = v;
     }
+}
+
+/// What SIGHUP can change in a running `cv-worker work`: the command line and environment
+/// of the process are parsed again and the file and `.env` re-read, exactly as at start
+/// ([`layer`]), so a flag or a `CV_WORKER_*` variable still wins over the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveSettings {
+    /// Queues in priority order.
+    pub queues: Vec<String>,
+    /// Jobs run at once.
+    pub concurrency: usize,
+    /// The log filter (`None`: the default).
+    pub log_level: Option<String>,
+}
+
+impl LiveSettings {
+    pub fn of(cli: &Cli, options: &crate::worker::WorkerOptions) -> Self {
+        LiveSettings {
+            queues: options.queues.clone(),
+            concurrency: options.concurrency,
+            log_level: cli.log_level.clone(),
+        }
+    }
+}
+
+/// Re-reads the configuration for SIGHUP; an invalid file is an error and changes nothing.
+pub fn reload() -> Result<LiveSettings, ConfigError> {
+    let matches = Cli::command().try_get_matches().map_err(|e| ConfigError(e.to_string()))?;
+    let cli = Cli::from_arg_matches(&matches).map_err(|e| ConfigError(e.to_string()))?;
+    let cli = layer(cli, &matches)?;
+    let Command::Work(args) = &cli.command else {
+        return Err(ConfigError("SIGHUP reloads the configuration of `cv-worker work` only".into()));
+    };
+    let options = crate::cli::worker_options(&cli, args).map_err(|e| ConfigError(format!("{e:#}")))?;
+    Ok(LiveSettings::of(&cli, &options))
+}
+
+/// On SIGHUP: re-reads the configuration ([`reload`]), applies the log level at once and
+/// hands queues and concurrency to the worker loop through `tx`. A bad file is logged and
+/// the running settings stay.
+pub fn spawn_sighup_reloader(tx: tokio::sync::watch::Sender<LiveSettings>) -> std::io::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hup = signal(SignalKind::hangup())?;
+    tokio::spawn(async move {
+        while hup.recv().await.is_some() {
+            match reload() {
+                Ok(live) => {
+                    let level =
+                        crate::logging::set_level(live.log_level.as_deref().unwrap_or(crate::logging::DEFAULT_FILTER));
+                    match &level {
+                        Ok(level) => tracing::info!(
+                            queues = %live.queues.join(","),
+                            concurrency = live.concurrency,
+                            log_level = %level,
+                            "SIGHUP: configuration reloaded"
+                        ),
+                        Err(e) => tracing::error!(error = %e, "SIGHUP: log level unchanged"),
+                    }
+                    tx.send_replace(live);
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "SIGHUP: configuration not reloaded; keeping the running settings")
+                }
+            }
+        }
+    });
+    Ok(())
 }
 
 /// The file layer with the `.env` layer over it.
@@ -248,6 +343,10 @@ pub fn check(cli: &Cli) -> Result<String, ConfigError> {
     let matches = WorkOnly::command().try_get_matches_from(["cv-worker"]).map_err(|e| ConfigError(e.to_string()))?;
     let mut work = WorkOnly::from_arg_matches(&matches).map_err(|e| ConfigError(e.to_string()))?.work;
     apply_work(&mut work, &matches, settings.work.as_ref());
+    apply_admin(&mut work, &matches, settings.admin.as_ref());
+    if let Some(addr) = work.admin_listen {
+        crate::admin::check_listen(addr, work.admin_token.as_deref()).map_err(|e| ConfigError(e.to_string()))?;
+    }
     if cli.retry_after < 1 {
         return Err(ConfigError("retry_after must be at least 1 second".into()));
     }
@@ -263,13 +362,15 @@ pub fn check(cli: &Cli) -> Result<String, ConfigError> {
     let q = |s: &str| format!("{s:?}");
     Ok(format!(
         "# config file: {file}\n# env file: {env_file}\n\
-         database_url = {}\nconnection_name = {}\nretry_after = {}\ncache_prefix = {}\nstorage_root = {}\n\n\
-         [work]\nqueue = {:?}\nconcurrency = {}\ntries = {}\nbackoff = {:?}\ntimeout = {}\nsleep = {}\nshutdown_grace = {}\n",
+         database_url = {}\nconnection_name = {}\nretry_after = {}\ncache_prefix = {}\nstorage_root = {}\nlog_level = {}\n\n\
+         [work]\nqueue = {:?}\nconcurrency = {}\ntries = {}\nbackoff = {:?}\ntimeout = {}\nsleep = {}\nshutdown_grace = {}\n\n\
+         [admin]\nlisten = {}\ntoken = {}\n",
         q(&crate::store::redact_url(raw)),
         q(&cli.connection_name),
         cli.retry_after,
         q(&cli.cache_prefix),
         q(&cli.storage_root.display().to_string()),
+        q(cli.log_level.as_deref().unwrap_or(crate::logging::DEFAULT_FILTER)),
         options.queues,
         options.concurrency,
         work.tries,
@@ -277,6 +378,8 @@ pub fn check(cli: &Cli) -> Result<String, ConfigError> {
         work.timeout,
         work.sleep,
         work.shutdown_grace,
+        work.admin_listen.map_or("(off)".to_string(), |a| q(&a.to_string())),
+        if work.admin_token.as_deref().is_some_and(|t| !t.is_empty()) { "\"***\"" } else { "(none)" },
     ))
 }
 
@@ -322,5 +425,28 @@ mod tests {
         std::fs::write(&path, "[work]\nqueue = [\"high\", \"default\"]\nconcurrency = 3\n").unwrap();
         let s = load(Some(&path), None).unwrap();
         assert_eq!(s.work.unwrap().concurrency, Some(3));
+    }
+
+    #[test]
+    fn the_admin_table_configures_the_api_and_masks_the_token() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "[admin]\nlisten = \"0.0.0.0:9090\"\ntoken = \"s3cret-token\"\n").unwrap();
+        let file = path.display().to_string();
+        let matches = Cli::command()
+            .try_get_matches_from(["cv-worker", "--config", &file, "--database-url", "sqlite://x.sqlite", "work"])
+            .unwrap();
+        let cli = layer(Cli::from_arg_matches(&matches).unwrap(), &matches).unwrap();
+        let Command::Work(args) = &cli.command else { panic!("work") };
+        assert_eq!(args.admin_listen, Some("0.0.0.0:9090".parse().unwrap()));
+        assert_eq!(args.admin_token.as_deref(), Some("s3cret-token"));
+        let shown = check(&cli).unwrap();
+        assert!(shown.contains("listen = \"0.0.0.0:9090\""), "{shown}");
+        assert!(shown.contains("token = \"***\"") && !shown.contains("s3cret"), "{shown}");
+        // A public address without a token is refused by config check.
+        std::fs::write(&path, "[admin]\nlisten = \"0.0.0.0:9090\"\n").unwrap();
+        assert!(check(&cli).unwrap_err().to_string().contains("0.0.0.0:9090"));
+        std::fs::write(&path, "[admin]\nlisten = \"127.0.0.1:9090\"\nport = 1\n").unwrap();
+        assert!(load(Some(&path), None).unwrap_err().to_string().contains("port"));
     }
 }

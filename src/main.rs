@@ -11,7 +11,8 @@ fn main() -> ExitCode {
     };
     // Benchmarks log warnings only: a line per job would measure the terminal.
     let quiet = matches!(cli.command, cv_worker::cli::Command::Bench(_));
-    cv_worker::logging::init(if quiet { "warn" } else { "info,sqlx=warn" });
+    let default_filter = if quiet { "warn" } else { cv_worker::logging::DEFAULT_FILTER };
+    cv_worker::logging::init(cli.log_level.as_deref().unwrap_or(default_filter));
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

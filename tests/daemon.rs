@@ -42,6 +42,8 @@ per_dialect!(
     artisan_queue_restart_makes_the_daemon_exit_cleanly,
     paused_queues_are_skipped_and_cv_worker_restart_stops_the_daemon,
     systemd_notify_ready_status_watchdog_stopping,
+    reserve_failures_are_logged_once_per_outage_and_the_worker_resumes,
+    sighup_reloads_concurrency_and_log_level_without_dropping_jobs,
 );
 
 /// A worker is SIGKILLed while a job runs; after `retry_after` another worker reclaims the
@@ -502,4 +504,254 @@ fn the_embedded_default_is_a_migrated_sqlite_file_in_the_current_directory() {
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).contains("processed"));
+}
+
+/// The jobs table goes away for 3.5 s under a running worker (renamed, then renamed back):
+/// every poll fails meanwhile, but the failure is logged once when it starts and once when
+/// it ends (retries back off: 0.5 s doubling), STATUS= says so, and the worker resumes by
+/// itself and works what was enqueued.
+async fn reserve_failures_are_logged_once_per_outage_and_the_worker_resumes(d: Dialect) {
+    let db = TestDb::migrated(d).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notify.sock");
+    let socket = std::os::unix::net::UnixDatagram::bind(&path).unwrap();
+    socket.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+    let mut w = cv_worker(&db.url)
+        .args(["work", "--sleep", "0.1"])
+        .env("NOTIFY_SOCKET", &path)
+        .env_remove("WATCHDOG_USEC")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the worker");
+    let mut buf = [0u8; 4096];
+    let mut messages = Vec::new();
+    let mut read_for = |socket: &std::os::unix::net::UnixDatagram, d: Duration| {
+        let until = Instant::now() + d;
+        while Instant::now() < until {
+            if let Ok(n) = socket.recv(&mut buf) {
+                messages.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+            }
+        }
+    };
+    read_for(&socket, Duration::from_millis(1000));
+    db.query_i64("ALTER TABLE jobs RENAME TO jobs_away").await;
+    read_for(&socket, Duration::from_millis(3500));
+    db.query_i64("ALTER TABLE jobs_away RENAME TO jobs").await;
+    let mut enqueue = cv_worker(&db.url);
+    enqueue.args(["enqueue", "CvWorker\\Jobs\\Ping"]);
+    let uuid = String::from_utf8(run(enqueue).stdout).unwrap().trim().to_string();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while db.count("jobs").await > 0 {
+        assert!(Instant::now() < deadline, "the worker never resumed");
+        read_for(&socket, Duration::from_millis(100));
+    }
+    kill(&mut w, "TERM");
+    let (status, log, _) = wait_exit(w, Duration::from_secs(10)).await;
+    assert!(status.success(), "{log}");
+    assert_eq!(log.lines().filter(|l| l.contains("cannot reserve jobs")).count(), 1, "{log}");
+    assert_eq!(log.lines().filter(|l| l.contains("database reachable again")).count(), 1, "{log}");
+    assert!(log.lines().any(|l| l.contains(&uuid) && l.contains("processed")), "{log}");
+    assert!(messages.iter().any(|m| m.contains("STATUS=database unreachable")), "{messages:?}");
+    assert_eq!(messages.iter().filter(|m| m.contains("READY=1")).count(), 1, "{messages:?}");
+}
+
+/// SIGHUP re-reads the configuration file: concurrency 1 → 4 takes effect on the running
+/// daemon (several jobs reserved at once afterwards, never before), so does the log level;
+/// no job is dropped or run twice.
+async fn sighup_reloads_concurrency_and_log_level_without_dropping_jobs(d: Dialect) {
+    let db = TestDb::migrated(d).await;
+    let uuids = enqueue_sleepers(&db.url, 1.0, 10);
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "log_level = \"info\"\n[work]\nconcurrency = 1\n").unwrap();
+    let mut w = cv_worker(&db.url)
+        .arg("--config")
+        .arg(&config)
+        .args(["work", "--sleep", "0.1"])
+        .env_remove("RUST_LOG")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the worker");
+    let reserved = "SELECT COUNT(*) FROM jobs WHERE reserved_at IS NOT NULL";
+    wait_reserved(&db, 1).await;
+    let until = Instant::now() + Duration::from_millis(1500);
+    while Instant::now() < until {
+        assert!(db.query_i64(reserved).await[0] <= 1, "concurrency 1 before the reload");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    std::fs::write(&config, "log_level = \"info,cv_worker=debug\"\n[work]\nconcurrency = 4\n").unwrap();
+    kill(&mut w, "HUP");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while db.query_i64(reserved).await[0] < 2 {
+        assert!(Instant::now() < deadline, "never 2 jobs reserved at once after SIGHUP");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while db.count("jobs").await > 0 {
+        assert!(Instant::now() < deadline, "jobs left after the reload");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    kill(&mut w, "TERM");
+    let (status, log, _) = wait_exit(w, Duration::from_secs(10)).await;
+    assert!(status.success(), "{log}");
+    assert_eq!(db.count("failed_jobs").await, 0, "{log}");
+    for uuid in &uuids {
+        let runs = log.lines().filter(|l| l.contains(uuid.as_str()) && l.contains("processed")).count();
+        assert_eq!(runs, 1, "{uuid} ran once: {log}");
+    }
+    let reloaded = log.find("SIGHUP: configuration reloaded").unwrap_or_else(|| panic!("{log}"));
+    assert!(log.contains("concurrency changed"), "{log}");
+    let first_debug = log.find(" DEBUG ").unwrap_or_else(|| panic!("the debug level took effect: {log}"));
+    assert!(first_debug > reloaded, "no debug lines before the reload: {log}");
+}
+
+/// The PostgreSQL server of the tests (`CV_WORKER_TEST_PG`).
+fn pg_server_url() -> String {
+    std::env::var("CV_WORKER_TEST_PG").unwrap_or_else(|_| common::PG_DEFAULT.into())
+}
+
+/// `pg_ctlcluster --skip-systemctl-redirect <version> main <action>` on the local cluster.
+fn pg_ctlcluster(action: &str) -> std::process::ExitStatus {
+    let version = std::fs::read_dir("/etc/postgresql")
+        .expect("a local PostgreSQL cluster (/etc/postgresql) is required for this test")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .max()
+        .expect("a PostgreSQL version under /etc/postgresql");
+    Command::new("pg_ctlcluster")
+        .args(["--skip-systemctl-redirect", &version, "main", action])
+        .stdout(Stdio::null())
+        .status()
+        .expect("pg_ctlcluster")
+}
+
+/// Other tests share the server: whatever happens, PostgreSQL is running when this drops.
+struct PgRunningGuard;
+
+impl Drop for PgRunningGuard {
+    fn drop(&mut self) {
+        if !pg_ctlcluster("status").success() {
+            pg_ctlcluster("start");
+        }
+    }
+}
+
+/// PostgreSQL restarted (`pg_ctlcluster … restart`) while a daemon works a few hundred jobs:
+/// the daemon reports the outage once (not once per poll), recovers by itself, and every
+/// job completes; nothing fails, exit 0 on SIGTERM.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_restarted_under_load_every_job_completes() {
+    let db = TestDb::migrated(Dialect::Postgres).await;
+    let uuids = enqueue_sleepers(&db.url, 0.2, 300);
+    let mut w = cv_worker(&db.url)
+        .args(["--retry-after", "15", "work", "--concurrency", "8", "--sleep", "0.1", "--shutdown-grace", "10"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the worker");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while db.count("jobs").await > 260 {
+        assert!(Instant::now() < deadline, "the worker never got going");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let left_before = db.count("jobs").await;
+    {
+        let _guard = PgRunningGuard;
+        let restarted = tokio::task::spawn_blocking(|| pg_ctlcluster("restart")).await.unwrap();
+        assert!(restarted.success(), "pg_ctlcluster restart failed");
+    }
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while db.count("jobs").await > 0 {
+        if Instant::now() >= deadline {
+            kill(&mut w, "KILL");
+            let (_, log, _) = wait_exit(w, Duration::from_secs(10)).await;
+            panic!("jobs left 90 s after the restart: {log}");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    kill(&mut w, "TERM");
+    let (status, log, _) = wait_exit(w, Duration::from_secs(20)).await;
+    assert!(status.success(), "{log}");
+    assert!(left_before > 0, "the restart happened under load");
+    assert_eq!(db.count("failed_jobs").await, 0, "{log}");
+    for uuid in &uuids {
+        assert!(log.lines().any(|l| l.contains(uuid.as_str()) && l.contains("processed")), "{uuid} never ran: {log}");
+    }
+    // Once per state change, not once per poll.
+    for line in log.lines().filter(|l| l.contains("WARN") || l.contains("ERROR") || l.contains("again")) {
+        eprintln!("{line}");
+    }
+    let outages = log.lines().filter(|l| l.contains("cannot reserve jobs")).count();
+    let recoveries = log.lines().filter(|l| l.contains("database reachable again")).count();
+    assert!(outages <= 3, "{outages} outage lines: {log}");
+    assert_eq!(outages, recoveries, "{log}");
+    let write_failures = log.lines().filter(|l| l.contains("cannot write job completions")).count();
+    assert!(write_failures <= 3, "{log}");
+    assert_eq!(write_failures, log.lines().filter(|l| l.contains("job completions written again")).count(), "{log}");
+}
+
+/// `work` against a server with nothing listening does not exit: it reports not-ready
+/// (STATUS=, no READY=1), logs the outage once while it retries, and stops cleanly (exit 0)
+/// on SIGTERM.
+#[test]
+fn work_keeps_retrying_an_unreachable_database_and_reports_not_ready() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notify.sock");
+    let socket = std::os::unix::net::UnixDatagram::bind(&path).unwrap();
+    socket.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+    let mut w = cv_worker("postgres://root@127.0.0.1:1/nothing_listens")
+        .args(["work", "--sleep", "0.1"])
+        .env("NOTIFY_SOCKET", &path)
+        .env_remove("WATCHDOG_USEC")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the worker");
+    let mut messages = Vec::new();
+    let until = Instant::now() + Duration::from_secs(4);
+    let mut buf = [0u8; 4096];
+    while Instant::now() < until {
+        if let Ok(n) = socket.recv(&mut buf) {
+            messages.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+        }
+    }
+    assert!(w.try_wait().unwrap().is_none(), "the worker exited instead of retrying");
+    kill(&mut w, "TERM");
+    let started = Instant::now();
+    let out = w.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert!(started.elapsed() < Duration::from_secs(3), "SIGTERM during the retries: {log}");
+    assert_eq!(log.lines().filter(|l| l.contains("cannot connect to the database")).count(), 1, "{log}");
+    assert!(messages.iter().all(|m| !m.contains("READY=1")), "{messages:?}");
+    assert!(messages.iter().any(|m| m.contains("STATUS=database unreachable")), "{messages:?}");
+}
+
+/// `work` started before its database exists waits for it and then works by itself: the
+/// database is created (and migrated) 2 s later, a job is enqueued, the worker runs it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn work_started_before_its_database_exists_resumes_by_itself() {
+    use sqlx::Connection;
+    let server = pg_server_url();
+    let name = format!("cvw_{}", uuid::Uuid::new_v4().simple());
+    let url = common::with_database(&server, &name);
+    let w = cv_worker(&url)
+        .args(["work", "--sleep", "0.1", "--max-jobs", "1"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the worker");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut admin = sqlx::PgConnection::connect(&server).await.expect("PostgreSQL is required for this test");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await.unwrap();
+    let mut migrate = cv_worker(&url);
+    migrate.arg("migrate");
+    run(migrate);
+    let mut enqueue = cv_worker(&url);
+    enqueue.args(["enqueue", "CvWorker\\Jobs\\Ping"]);
+    let uuid = String::from_utf8(run(enqueue).stdout).unwrap().trim().to_string();
+    let (status, log, _) = wait_exit(w, Duration::from_secs(40)).await;
+    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+        .execute(&mut admin)
+        .await;
+    assert!(status.success(), "{log}");
+    assert_eq!(log.lines().filter(|l| l.contains("cannot connect to the database")).count(), 1, "{log}");
+    assert!(log.contains("database reachable again"), "{log}");
+    assert!(log.lines().any(|l| l.contains(&uuid) && l.contains("processed")), "{log}");
 }

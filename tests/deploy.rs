@@ -85,3 +85,48 @@ fn units_keep_what_the_daemon_relies_on() {
         assert!(unit.lines().any(|l| l == "User=cv-worker" || l == "DynamicUser=yes"), "{name}: own user");
     }
 }
+
+/// Every asset of `[package.metadata.deb]` (cargo-deb) exists, so `cargo deb` cannot break
+/// silently when a file in deploy/ or migrations/ moves; the units and ExecReload are shipped.
+#[test]
+fn deb_assets_exist() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    let section = manifest.split("[package.metadata.deb]").nth(1).expect("[package.metadata.deb] in Cargo.toml");
+    let assets: Vec<(&str, &str)> = section
+        .lines()
+        .map(str::trim)
+        .take_while(|l| !l.starts_with("[dependencies]"))
+        .filter_map(|l| l.strip_prefix("[\""))
+        .map(|l| {
+            let mut parts = l.split('"');
+            let source = parts.next().unwrap();
+            let target = parts.nth(1).unwrap();
+            (source, target)
+        })
+        .collect();
+    for (source, target) in &assets {
+        if source.starts_with("target/") {
+            continue;
+        }
+        match source.strip_suffix("*.sql") {
+            Some(dir) => {
+                let sql = std::fs::read_dir(root.join(dir))
+                    .unwrap()
+                    .filter(|e| e.as_ref().is_ok_and(|e| e.path().extension().is_some_and(|x| x == "sql")));
+                assert!(sql.count() > 0, "{source}");
+            }
+            None => assert!(root.join(source).is_file(), "{source} (for {target})"),
+        }
+    }
+    let targets: Vec<&str> = assets.iter().map(|(_, t)| *t).collect();
+    for wanted in ["usr/bin/", "usr/lib/systemd/system/cv-worker.service", "usr/lib/sysusers.d/cv-worker.conf"] {
+        assert!(targets.contains(&wanted), "{wanted} in {targets:?}");
+    }
+    for script in ["postinst", "prerm", "postrm"] {
+        assert!(root.join("deploy/debian").join(script).is_file(), "{script}");
+    }
+    for name in ["cv-worker.service", "cv-worker@.service"] {
+        assert!(deploy(name).lines().any(|l| l == "ExecReload=/bin/kill -HUP $MAINPID"), "{name}: ExecReload");
+    }
+}

@@ -159,6 +159,21 @@ impl StoreError {
     }
 }
 
+impl StoreError {
+    /// A conflict between transactions (deadlock, serialization failure, lock timeout, SQLite
+    /// busy): retry at once. Unlike [`StoreError::is_retryable`], a broken or refused
+    /// connection is not a conflict but an outage, retried with backoff.
+    pub fn is_conflict(&self) -> bool {
+        self.is_retryable() && !matches!(self, StoreError::Database(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_)))
+    }
+}
+
+/// How long a query waits for a pooled connection (sqlx retries a refused connection
+/// meanwhile) before failing with `PoolTimedOut`: short enough that the worker loop reports
+/// an outage and keeps feeding systemd's watchdog (`WatchdogSec=30`), long enough to ride
+/// out a database restart and pool contention under load.
+pub const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// The database operations cv-worker needs, one implementation per dialect.

@@ -43,7 +43,11 @@ impl MySqlStore {
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
         let options =
             MySqlConnectOptions::from_str(url)?.charset("utf8mb4").log_statements(tracing::log::LevelFilter::Trace);
-        let pool = MySqlPoolOptions::new().max_connections(max_connections).connect_with(options).await?;
+        let pool = MySqlPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(super::ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await?;
         let version: String = sqlx::query_scalar("SELECT VERSION()").fetch_one(&pool).await?;
         Ok(MySqlStore { pool, skip_locked: supports_skip_locked(&version) })
     }

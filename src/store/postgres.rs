@@ -43,7 +43,11 @@ RETURNING id, queue, payload, attempts"#;
 impl PgStore {
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
         let options = PgConnectOptions::from_str(url)?.log_statements(tracing::log::LevelFilter::Trace);
-        let pool = PgPoolOptions::new().max_connections(max_connections).connect_with(options).await?;
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(super::ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await?;
         let version: i32 =
             sqlx::query_scalar("SELECT current_setting('server_version_num')::int").fetch_one(&pool).await?;
         let reserve_sql = if version >= 90500 { RESERVE_SKIP_LOCKED } else { RESERVE_FOR_UPDATE };

@@ -27,12 +27,14 @@ pub(crate) async fn run(
 ) {
     let max_batch = max_batch.max(1);
     let mut pending = Vec::with_capacity(max_batch);
+    // Since when writes have been failing: logged once when an outage starts and once when
+    // it ends, however many batches wait meanwhile.
+    let mut failing_since: Option<std::time::Instant> = None;
     while rx.recv_many(&mut pending, max_batch).await > 0 {
         let (batch, acks): (Vec<Completion>, Vec<oneshot::Sender<()>>) =
             pending.drain(..).map(|p| (p.completion, p.ack)).unzip();
         tracing::debug!(batch = batch.len(), "completing");
         let mut backoff = Duration::from_millis(2);
-        let mut reported = false;
         loop {
             match store.complete(&batch, &connection, unix_now()).await {
                 Ok(report) => {
@@ -43,18 +45,24 @@ pub(crate) async fn run(
                         );
                     }
                     stats.record(&report);
-                    if reported {
-                        tracing::info!(jobs = batch.len(), "completions written after retrying");
+                    if let Some(since) = failing_since.take() {
+                        tracing::info!(
+                            jobs = batch.len(),
+                            down_s = since.elapsed().as_secs_f64(),
+                            "job completions written again"
+                        );
                     }
                     break;
                 }
                 Err(e) => {
-                    if e.is_retryable() {
+                    if e.is_conflict() {
                         // Deadlocks and serialization failures: retry the transaction (spec §13.1).
                         tracing::debug!(error = %e, jobs = batch.len(), "completion hit a transient conflict; retrying");
-                    } else if !reported {
+                    } else if failing_since.is_none() {
                         tracing::error!(error = %e, jobs = batch.len(), "cannot write job completions; retrying");
-                        reported = true;
+                        failing_since = Some(std::time::Instant::now());
+                    } else {
+                        tracing::debug!(error = %e, jobs = batch.len(), "completion write still failing");
                     }
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(Duration::from_secs(5));

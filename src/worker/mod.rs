@@ -40,6 +40,83 @@ use crate::store::{CompleteReport, Store};
 /// How long the fetcher may wait for more free slots when there is a backlog.
 const COALESCE: Duration = Duration::from_millis(2);
 
+/// While the database is unreachable: the first retry after this long, doubling…
+pub const OUTAGE_BACKOFF_MIN: Duration = Duration::from_millis(500);
+/// …up to this.
+pub const OUTAGE_BACKOFF_MAX: Duration = Duration::from_secs(10);
+
+/// Connects for `cv-worker work`. An unreachable database (refused, down, not created yet)
+/// is not fatal: the attempt is retried with capped backoff ([`OUTAGE_BACKOFF_MIN`] doubling
+/// to [`OUTAGE_BACKOFF_MAX`]), logged once when the outage starts and once when it ends, and
+/// shown in systemd's STATUS= (READY=1 waits for the first successful reserve). Returns
+/// `Ok(None)` when `shutdown` comes first; only an invalid URL is an error.
+pub async fn connect_with_retry(
+    url: &crate::store::DatabaseUrl,
+    max_connections: u32,
+    shutdown: &CancellationToken,
+) -> crate::store::Result<Option<Arc<dyn Store>>> {
+    let mut notifier = notify::Notifier::from_env_quiet();
+    let stats = Stats::default();
+    let mut backoff = OUTAGE_BACKOFF_MIN;
+    let mut down_since: Option<Instant> = None;
+    loop {
+        // A refused connection is retried inside the pool until its acquire timeout: bound
+        // each attempt so the outage is reported early and the watchdog is fed.
+        let limit = backoff.max(Duration::from_secs(2));
+        let attempt = tokio::select! {
+            r = tokio::time::timeout(limit, crate::store::connect(url, max_connections)) => r,
+            _ = shutdown.cancelled() => return Ok(None),
+        };
+        let error = match attempt {
+            Ok(Ok(store)) => {
+                if let Some(since) = down_since {
+                    tracing::info!(down_s = since.elapsed().as_secs_f64(), "database reachable again");
+                }
+                return Ok(Some(store));
+            }
+            Ok(Err(
+                e @ (crate::store::StoreError::Url(_)
+                | crate::store::StoreError::Database(sqlx::Error::Configuration(_))),
+            )) => {
+                return Err(e);
+            }
+            Ok(Err(e)) => e.to_string(),
+            Err(_) => "timed out connecting".to_string(),
+        };
+        if down_since.is_none() {
+            tracing::error!(error = %error, "cannot connect to the database; retrying until it is reachable");
+            down_since = Some(Instant::now());
+            notifier.set_problem(Some("database unreachable, retrying"), &stats, 0);
+        } else {
+            tracing::debug!(error = %error, retry_in_ms = backoff.as_millis() as u64, "still cannot connect");
+        }
+        nap(backoff, shutdown, &mut notifier, &stats, 0).await;
+        if shutdown.is_cancelled() {
+            return Ok(None);
+        }
+        backoff = (backoff * 2).min(OUTAGE_BACKOFF_MAX);
+    }
+}
+
+/// Sleeps `duration` (or until `shutdown`) in steps short enough to keep the watchdog fed.
+async fn nap(
+    duration: Duration,
+    shutdown: &CancellationToken,
+    notifier: &mut notify::Notifier,
+    stats: &Stats,
+    in_flight: usize,
+) {
+    let wake = Instant::now() + duration;
+    loop {
+        let left = wake.saturating_duration_since(Instant::now());
+        if left.is_zero() || shutdown.is_cancelled() {
+            return;
+        }
+        sleep_or_shutdown(left.min(notifier.max_wait()), shutdown).await;
+        notifier.tick(stats, in_flight);
+    }
+}
+
 /// The daemon's clock: Unix seconds, as PHP's `time()`.
 pub fn unix_now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
@@ -166,6 +243,20 @@ pub async fn run_with_abort(
     shutdown: CancellationToken,
     abort: CancellationToken,
 ) -> anyhow::Result<WorkReport> {
+    run_service(store, registry, options, shutdown, abort, None).await
+}
+
+/// [`run_with_abort`], plus live settings (SIGHUP): when `live` changes, the queue list and
+/// the concurrency change between two claims. Jobs in flight are not touched; with a lower
+/// concurrency, no new job starts until fewer than the new limit run.
+pub async fn run_service(
+    store: Arc<dyn Store>,
+    registry: Arc<Registry>,
+    mut options: WorkerOptions,
+    shutdown: CancellationToken,
+    abort: CancellationToken,
+    mut live: Option<tokio::sync::watch::Receiver<crate::config::LiveSettings>>,
+) -> anyhow::Result<WorkReport> {
     anyhow::ensure!(options.concurrency > 0, "--concurrency must be at least 1");
     anyhow::ensure!(!options.queues.is_empty(), "--queue must name at least one queue");
     let started = Instant::now();
@@ -188,7 +279,9 @@ pub async fn run_with_abort(
     let slots = Arc::new(Semaphore::new(options.concurrency));
     let mut in_flight = JoinSet::new();
     let mut claimed: u64 = 0;
-    let mut database_down = false;
+    // Since when reserving has been failing (an outage), and the next retry's delay.
+    let mut database_down: Option<Instant> = None;
+    let mut outage_backoff = OUTAGE_BACKOFF_MIN;
     // The last reserve filled every slot it asked for: there is more waiting.
     let mut backlog = false;
     // queue:restart / queue:pause (read at start, then at most once a second).
@@ -205,10 +298,17 @@ pub async fn run_with_abort(
             }
         }
         notifier.tick(&stats, in_flight.len());
+        if let Some(rx) = live.as_mut()
+            && rx.has_changed().unwrap_or(false)
+        {
+            let new = rx.borrow_and_update().clone();
+            apply_live(&mut options, &new, &slots, &mut watch);
+        }
         if shutdown.is_cancelled() || options.max_time.is_some_and(|max| started.elapsed() >= max) {
             break;
         }
-        if watch.restart_signalled(&*store).await {
+        // During an outage the reserve below is the probe; the keys wait for the database.
+        if database_down.is_none() && watch.restart_signalled(&*store).await {
             tracing::info!("queue restart signal received (queue:restart); finishing in-flight jobs and exiting");
             break;
         }
@@ -263,7 +363,7 @@ pub async fn run_with_abort(
             notifier.ready(&stats, in_flight.len());
         }
         if let Some(e) = fetch_error {
-            if e.is_retryable() && jobs.is_empty() {
+            if e.is_conflict() && jobs.is_empty() {
                 // Deadlocks and lock timeouts are part of life on MySQL without SKIP LOCKED
                 // (spec §13.1): not an outage and not a job failure. Try again shortly.
                 tracing::debug!(error = %e, "reserve hit a transient conflict; retrying");
@@ -271,20 +371,25 @@ pub async fn run_with_abort(
                 sleep_or_shutdown(Duration::from_millis(5 + (now as u64 % 20)), &shutdown).await;
                 continue;
             }
-            if !database_down {
-                tracing::error!(error = %e, "cannot reserve jobs; retrying");
-                database_down = true;
+            // An outage (refused, restarted, broken connection) or another database error:
+            // logged once when it starts and once when it ends, not once per retry.
+            if database_down.is_none() {
+                tracing::error!(error = %e, "cannot reserve jobs (database unavailable); retrying with backoff");
+                database_down = Some(Instant::now());
                 notifier.set_problem(Some("database unreachable, retrying"), &stats, in_flight.len());
+            } else {
+                tracing::debug!(error = %e, retry_in_ms = outage_backoff.as_millis() as u64, "reserve still failing");
             }
             if jobs.is_empty() {
                 drop(permits);
-                sleep_or_shutdown(Duration::from_secs(1), &shutdown).await;
+                nap(outage_backoff, &shutdown, &mut notifier, &stats, in_flight.len()).await;
+                outage_backoff = (outage_backoff * 2).min(OUTAGE_BACKOFF_MAX);
                 continue;
             }
             // Jobs claimed from earlier queues before the error still run.
-        } else if database_down {
-            tracing::info!("database reachable again");
-            database_down = false;
+        } else if let Some(since) = database_down.take() {
+            tracing::info!(down_s = since.elapsed().as_secs_f64(), "database reachable again; reserving");
+            outage_backoff = OUTAGE_BACKOFF_MIN;
             notifier.set_problem(None, &stats, in_flight.len());
         }
 
@@ -305,15 +410,7 @@ pub async fn run_with_abort(
                 break;
             }
             // Idle: sleep --sleep, in steps short enough for the watchdog.
-            let wake = Instant::now() + options.sleep;
-            loop {
-                let left = wake.saturating_duration_since(Instant::now());
-                if left.is_zero() || shutdown.is_cancelled() {
-                    break;
-                }
-                sleep_or_shutdown(left.min(notifier.max_wait()), &shutdown).await;
-                notifier.tick(&stats, in_flight.len());
-            }
+            nap(options.sleep, &shutdown, &mut notifier, &stats, in_flight.len()).await;
             continue;
         }
 
@@ -378,6 +475,40 @@ pub async fn run_with_abort(
         "worker stopped"
     );
     Ok(report)
+}
+
+/// Applies reloaded queues and concurrency to the running loop.
+fn apply_live(
+    options: &mut WorkerOptions,
+    new: &crate::config::LiveSettings,
+    slots: &Arc<Semaphore>,
+    watch: &mut watch::Watch,
+) {
+    if new.concurrency > 0 && new.concurrency != options.concurrency {
+        let old = options.concurrency;
+        if new.concurrency > old {
+            slots.add_permits(new.concurrency - old);
+        } else {
+            // Free slots go at once; slots held by running jobs go as those jobs finish.
+            let owed = old - new.concurrency;
+            let forgotten = slots.forget_permits(owed);
+            if forgotten < owed {
+                let slots = slots.clone();
+                tokio::spawn(async move {
+                    if let Ok(permits) = slots.acquire_many_owned((owed - forgotten) as u32).await {
+                        permits.forget();
+                    }
+                });
+            }
+        }
+        tracing::info!(from = old, to = new.concurrency, "concurrency changed");
+        options.concurrency = new.concurrency;
+    }
+    if !new.queues.is_empty() && new.queues != options.queues {
+        tracing::info!(from = %options.queues.join(","), to = %new.queues.join(","), "queues changed");
+        options.queues = new.queues.clone();
+        watch.retarget(options);
+    }
 }
 
 async fn sleep_or_shutdown(duration: Duration, shutdown: &CancellationToken) {

@@ -36,12 +36,18 @@ pub(crate) struct Notifier {
 
 impl Notifier {
     pub fn from_env() -> Self {
+        let notifier = Self::from_env_quiet();
+        if let Some(every) = notifier.ping_every {
+            tracing::info!(ping_every_ms = every.as_millis() as u64, "systemd watchdog enabled");
+        }
+        notifier
+    }
+
+    /// [`Notifier::from_env`] without the log line (the connect phase before the worker).
+    pub fn from_env_quiet() -> Self {
         let enabled = std::env::var_os("NOTIFY_SOCKET").is_some();
         let ping_every =
             sd_notify::watchdog_enabled().filter(|_| enabled).map(|d| (d / 2).max(Duration::from_millis(10)));
-        if let Some(every) = ping_every {
-            tracing::info!(ping_every_ms = every.as_millis() as u64, "systemd watchdog enabled");
-        }
         Notifier {
             enabled,
             ping_every,

@@ -75,6 +75,15 @@ impl Watch {
         }
     }
 
+    /// Follows a new queue list (SIGHUP): pause keys of the new queues, read again at once.
+    pub fn retarget(&mut self, options: &WorkerOptions) {
+        let prefix = &options.cache_prefix;
+        self.pause_keys =
+            options.queues.iter().map(|q| (q.clone(), pause_key(prefix, &options.connection_name, q))).collect();
+        self.paused.retain(|q| options.queues.contains(q));
+        self.checked = None;
+    }
+
     pub fn is_paused(&self, queue: &str) -> bool {
         self.paused.contains(queue)
     }

@@ -78,13 +78,21 @@ async function refreshBatches() {
   }));
 }
 
-async function refreshBatch() {
-  if (!selected) return;
+// The selected batch's summary line, refreshed on every tick (its failed-job list only when
+// the batch is clicked, so that Retry buttons stay put).
+async function refreshSummary() {
+  if (!selected) return null;
   const b = await api("/batches/" + encodeURIComponent(selected));
   $("batch").hidden = false;
   $("batch-name").textContent = b.name || b.id;
   $("batch-summary").textContent =
     `${b.processedJobs} of ${b.totalJobs} processed (${b.progress}%), ${b.failedJobs} failed, ${status(b)}`;
+  return b;
+}
+
+async function refreshBatch() {
+  const b = await refreshSummary();
+  if (!b) return;
   const items = [];
   for (const uuid of b.failedJobIds) {
     const li = el("li");
@@ -115,7 +123,8 @@ async function refreshBatch() {
 
 async function tick() {
   try {
-    await Promise.all([refreshQueues(), refreshBatches()]);
+    // A selected batch that was pruned meanwhile must not hide the rest.
+    await Promise.all([refreshQueues(), refreshBatches(), refreshSummary().catch(() => null)]);
     $("status").textContent = "updated " + new Date().toLocaleTimeString();
   } catch (e) {
     $("status").textContent = e.message;
