@@ -755,3 +755,33 @@ async fn work_started_before_its_database_exists_resumes_by_itself() {
     assert!(log.contains("database reachable again"), "{log}");
     assert!(log.lines().any(|l| l.contains(&uuid) && l.contains("processed")), "{log}");
 }
+
+/// `work` on a database without the queue tables waits for them (READY=1 is not sent before),
+/// says so once, and starts by itself once `cv-worker migrate` has run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn work_waits_for_the_schema_before_starting() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("fresh.sqlite").display());
+    let worker = cv_worker(&url)
+        .args(["work", "--sleep", "0.1", "--max-jobs", "1"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the worker");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let mut migrate = cv_worker(&url);
+    migrate.arg("migrate");
+    run(migrate);
+    let mut ping = cv_worker(&url);
+    ping.args(["enqueue", "CvWorker\\Jobs\\Ping"]);
+    run(ping);
+    let out =
+        tokio::time::timeout(Duration::from_secs(30), tokio::task::spawn_blocking(move || worker.wait_with_output()))
+            .await
+            .expect("the worker finished")
+            .unwrap()
+            .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert_eq!(log.matches("not migrated").count(), 1, "logged once: {log}");
+    assert!(log.contains("processed"), "{log}");
+}

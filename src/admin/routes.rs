@@ -411,16 +411,10 @@ pub async fn healthz() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok" }))
 }
 
-/// `GET /readyz`: the database answers and the three queue tables exist.
+/// `GET /readyz`: the database answers and the queue tables exist ([`crate::store::check_schema`]).
 pub async fn readyz(State(state): State<AdminState>) -> Response {
     let store = &*state.store;
-    let check = async {
-        store.queue_names().await?;
-        store.batch_list(1, None).await?;
-        store.failed_find("readyz").await?;
-        Ok::<_, crate::store::StoreError>(())
-    };
-    match check.await {
+    match crate::store::check_schema(store).await {
         Ok(()) => Json(serde_json::json!({ "status": "ready" })).into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readyz: database not ready");

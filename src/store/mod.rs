@@ -262,6 +262,17 @@ pub trait Store: cv_tables::CvTables + Send + Sync + 'static {
     async fn failed_requeue(&self, jobs: &[(String, NewJob)], now: i64) -> Result<Vec<String>>;
 }
 
+/// Is the schema there? The database answers and the queue tables exist (`jobs`,
+/// `job_batches`, `failed_jobs`, `cache`). Used by `/readyz` and before the worker tells
+/// systemd it is ready.
+pub async fn check_schema(store: &dyn Store) -> Result<()> {
+    store.queue_names().await?;
+    store.batch_list(1, None).await?;
+    store.failed_find("cv-worker-schema-check").await?;
+    store.cache_get("cv-worker-schema-check", 0).await?;
+    Ok(())
+}
+
 /// Where the database is, parsed from `--database-url`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DatabaseUrl {

@@ -289,6 +289,8 @@ pub async fn run_service(
     watch.restart_signalled(&*store).await;
     // systemd: READY=1, STATUS=, WATCHDOG=1 (from this loop), STOPPING=1.
     let mut notifier = notify::Notifier::from_env();
+    // READY=1 waits for the schema (and then for the first successful reserve).
+    wait_for_schema(&*store, &shutdown, &mut notifier, &stats).await;
 
     tracing::info!(queues = %options.queues.join(","), concurrency = options.concurrency, "worker started");
     loop {
@@ -508,6 +510,37 @@ fn apply_live(
         tracing::info!(from = %options.queues.join(","), to = %new.queues.join(","), "queues changed");
         options.queues = new.queues.clone();
         watch.retarget(options);
+    }
+}
+
+/// Waits until [`crate::store::check_schema`] passes (tables missing: run `cv-worker migrate`),
+/// logging once, reporting it in systemd's STATUS= and keeping the watchdog fed.
+async fn wait_for_schema(
+    store: &dyn Store,
+    shutdown: &CancellationToken,
+    notifier: &mut notify::Notifier,
+    stats: &Stats,
+) {
+    let mut logged = false;
+    while !shutdown.is_cancelled() {
+        match crate::store::check_schema(store).await {
+            Ok(()) => {
+                if logged {
+                    tracing::info!("database schema present; starting");
+                    notifier.set_problem(None, stats, 0);
+                }
+                return;
+            }
+            Err(e) => {
+                if !logged {
+                    tracing::error!(error = %e, "database unreachable or not migrated (run `cv-worker migrate`); waiting");
+                    notifier.set_problem(Some("database unreachable or not migrated, waiting"), stats, 0);
+                    logged = true;
+                }
+                notifier.tick(stats, 0);
+                sleep_or_shutdown(Duration::from_secs(1).min(notifier.max_wait()), shutdown).await;
+            }
+        }
     }
 }
 
