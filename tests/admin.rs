@@ -583,6 +583,22 @@ async fn metrics_count_the_jobs_worked(d: Dialect) {
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.headers[header::CONTENT_TYPE].to_str().expect("ct").starts_with("text/plain"));
     let samples = parse_prometheus(&r.text);
+    // An independent Prometheus text-format parser reads the same counters.
+    let scrape =
+        prometheus_parse::Scrape::parse(r.text.lines().map(|l| Ok(l.to_owned()))).expect("Prometheus text format");
+    let processed = scrape
+        .samples
+        .iter()
+        .find(|s| {
+            s.metric == "cv_worker_jobs_processed_total"
+                && s.labels.get("queue").map(|v| v.to_string()).as_deref() == Some(queue.as_str())
+        })
+        .expect("a processed counter for the queue");
+    assert!(
+        matches!(processed.value, prometheus_parse::Value::Counter(v) if v == report.processed as f64),
+        "{:?}",
+        processed.value
+    );
     let class = CLASS.replace('\\', "\\\\");
     let value = |name: &str, labels: &str| -> f64 {
         let key = format!("{name}{{{labels}}}");
